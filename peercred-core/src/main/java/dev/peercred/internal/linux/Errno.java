@@ -1,0 +1,125 @@
+package dev.peercred.internal.linux;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.SocketException;
+
+/**
+ * Names and texts of the errno values peercred meets, and their translation into the JDK's
+ * exception types. The numbers are those of include/uapi/asm-generic/errno*.h, which x86_64 and
+ * aarch64 share.
+ */
+public final class Errno {
+  private Errno() {}
+
+  public static final int EPERM = 1;
+  public static final int ENOENT = 2;
+  public static final int ESRCH = 3;
+  public static final int EINTR = 4;
+  public static final int EBADF = 9;
+  public static final int EAGAIN = 11;
+  public static final int ENOMEM = 12;
+  public static final int EACCES = 13;
+  public static final int EEXIST = 17;
+  public static final int ENOTDIR = 20;
+  public static final int EINVAL = 22;
+  public static final int ENFILE = 23;
+  public static final int EMFILE = 24;
+  public static final int EPIPE = 32;
+  public static final int ERANGE = 34;
+  public static final int ENOSYS = 38;
+  public static final int ENOTSOCK = 88;
+  public static final int ENOPROTOOPT = 92;
+  public static final int EOPNOTSUPP = 95;
+  public static final int EADDRINUSE = 98;
+  public static final int ECONNABORTED = 103;
+  public static final int ECONNRESET = 104;
+  public static final int ENOBUFS = 105;
+  public static final int ENOTCONN = 107;
+  public static final int ECONNREFUSED = 111;
+
+  private static final String[][] TABLE = new String[134][];
+
+  private static void define(int errno, String name, String text) {
+    TABLE[errno] = new String[] {name, text};
+  }
+
+  static {
+    define(1, "EPERM", "Operation not permitted");
+    define(2, "ENOENT", "No such file or directory");
+    define(3, "ESRCH", "No such process");
+    define(4, "EINTR", "Interrupted system call");
+    define(5, "EIO", "Input/output error");
+    define(9, "EBADF", "Bad file descriptor");
+    define(11, "EAGAIN", "Resource temporarily unavailable");
+    define(12, "ENOMEM", "Cannot allocate memory");
+    define(13, "EACCES", "Permission denied");
+    define(14, "EFAULT", "Bad address");
+    define(17, "EEXIST", "File exists");
+    define(20, "ENOTDIR", "Not a directory");
+    define(21, "EISDIR", "Is a directory");
+    define(22, "EINVAL", "Invalid argument");
+    define(23, "ENFILE", "Too many open files in system");
+    define(24, "EMFILE", "Too many open files");
+    define(28, "ENOSPC", "No space left on device");
+    define(30, "EROFS", "Read-only file system");
+    define(32, "EPIPE", "Broken pipe");
+    define(34, "ERANGE", "Numerical result out of range");
+    define(36, "ENAMETOOLONG", "File name too long");
+    define(38, "ENOSYS", "Function not implemented");
+    define(40, "ELOOP", "Too many levels of symbolic links");
+    define(88, "ENOTSOCK", "Socket operation on non-socket");
+    define(91, "EPROTOTYPE", "Protocol wrong type for socket");
+    define(92, "ENOPROTOOPT", "Protocol not available");
+    define(93, "EPROTONOSUPPORT", "Protocol not supported");
+    define(95, "EOPNOTSUPP", "Operation not supported");
+    define(97, "EAFNOSUPPORT", "Address family not supported by protocol");
+    define(98, "EADDRINUSE", "Address already in use");
+    define(99, "EADDRNOTAVAIL", "Cannot assign requested address");
+    define(103, "ECONNABORTED", "Software caused connection abort");
+    define(104, "ECONNRESET", "Connection reset by peer");
+    define(105, "ENOBUFS", "No buffer space available");
+    define(106, "EISCONN", "Transport endpoint is already connected");
+    define(107, "ENOTCONN", "Transport endpoint is not connected");
+    define(110, "ETIMEDOUT", "Connection timed out");
+    define(111, "ECONNREFUSED", "Connection refused");
+    define(115, "EINPROGRESS", "Operation now in progress");
+  }
+
+  /** The symbolic name, such as {@code EPIPE}; {@code errno 200} for a number it does not know. */
+  public static String name(int errno) {
+    String[] entry = errno >= 0 && errno < TABLE.length ? TABLE[errno] : null;
+    return entry != null ? entry[0] : "errno " + errno;
+  }
+
+  /** The text {@code strerror(3)} gives, such as {@code Broken pipe}. */
+  public static String text(int errno) {
+    String[] entry = errno >= 0 && errno < TABLE.length ? TABLE[errno] : null;
+    return entry != null ? entry[1] : "Unknown error " + errno;
+  }
+
+  /**
+   * The message for a failed call: {@code getsockopt(SO_PEERCRED) failed: EBADF (Bad file
+   * descriptor), fd=12}.
+   */
+  public static String message(String call, int errno, String detail) {
+    String message = call + " failed: " + name(errno) + " (" + text(errno) + ")";
+    return detail == null || detail.isEmpty() ? message : message + ", " + detail;
+  }
+
+  /**
+   * The JDK exception for a failed socket call: {@link ConnectException} for {@code connect}, {@link
+   * BindException} for {@code bind}, {@link SocketException} for everything else.
+   */
+  public static IOException exception(String call, int errno, String detail) {
+    String message = message(call, errno, detail);
+    if (call.startsWith("connect")) {
+      return new ConnectException(message);
+    }
+    if (call.startsWith("bind")) {
+      return new BindException(message);
+    }
+    return new SocketException(message);
+  }
+}

@@ -1,0 +1,454 @@
+package dev.peercred.internal.linux;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.foreign.MemorySegment;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A non-blocking socket descriptor with blocking operations that park instead of blocking in the
+ * kernel, and a close that is safe against every concurrent use.
+ *
+ * <p>The descriptor is closed exactly once, and never while another thread is inside a system call
+ * on it: every call holds a use count, and the last user after {@link #close()} closes it. A thread
+ * parked waiting for readiness holds no use, so {@link #close()} wakes it at once, and it then
+ * fails with {@link AsynchronousCloseException}.
+ */
+public final class NativeSocket {
+  private static final int CLOSED = 1 << 31;
+  private static final long NO_DEADLINE = 0;
+
+  private final int fd;
+  /** Bit 31: closed. Bits 0-30: threads inside a system call on {@link #fd}. */
+  private final AtomicInteger state = new AtomicInteger();
+
+  private NativeSocket(int fd) {
+    this.fd = fd;
+  }
+
+  /** Takes ownership of {@code fd}, which must already be non-blocking and close-on-exec. */
+  public static NativeSocket adopt(int fd) {
+    return new NativeSocket(fd);
+  }
+
+  /** Opens a new non-blocking, close-on-exec {@code AF_UNIX} stream socket. */
+  public static NativeSocket openStream() throws IOException {
+    Platform.ensureSupported();
+    int fd = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      throw Errno.exception("socket(AF_UNIX, SOCK_STREAM)", -fd, null);
+    }
+    return new NativeSocket(fd);
+  }
+
+  /** The descriptor number, for messages and for integrations that read options from it. */
+  public int fd() {
+    return fd;
+  }
+
+  public boolean isClosed() {
+    return (state.get() & CLOSED) != 0;
+  }
+
+  /**
+   * Marks the descriptor for use by a system call.
+   *
+   * @return the descriptor number
+   * @throws ClosedChannelException if the socket is closed
+   */
+  public int acquire() throws ClosedChannelException {
+    while (true) {
+      int s = state.get();
+      if ((s & CLOSED) != 0) {
+        throw new ClosedChannelException();
+      }
+      if (state.compareAndSet(s, s + 1)) {
+        return fd;
+      }
+    }
+  }
+
+  /** Ends a use begun by {@link #acquire()}; closes the descriptor if it was the last one. */
+  public void release() {
+    if (state.decrementAndGet() == CLOSED) {
+      LibC.close(fd);
+    }
+  }
+
+  /**
+   * Closes the socket: wakes every thread waiting on it, and closes the descriptor as soon as no
+   * thread is inside a system call on it. Idempotent.
+   *
+   * @return true if this call closed it, false if it was already closed
+   */
+  public boolean close() {
+    int s;
+    do {
+      s = state.get();
+      if ((s & CLOSED) != 0) {
+        return false;
+      }
+    } while (!state.compareAndSet(s, s | CLOSED));
+    Poller.reads().wakeup(fd);
+    Poller.writes().wakeup(fd);
+    if (s == 0) {
+      LibC.close(fd);
+    }
+    return true;
+  }
+
+  /**
+   * Parks until {@code poller} reports {@code events} on the descriptor, the socket is closed, the
+   * deadline passes or the thread is interrupted. Called with the descriptor not held.
+   *
+   * @param deadline a {@link System#nanoTime()} value, or 0 for none
+   */
+  private void await(Poller poller, int events, long deadline, String operation) throws IOException {
+    int rc;
+    acquire();
+    try {
+      rc = poller.arm(fd, events);
+    } finally {
+      release();
+    }
+    if (rc < 0) {
+      throw Errno.exception("epoll_ctl", -rc, "fd=" + fd);
+    }
+    if (isClosed()) {
+      poller.disarm(fd);
+      throw new AsynchronousCloseException();
+    }
+    if (deadline == NO_DEADLINE) {
+      LockSupport.park(this);
+    } else {
+      long remaining = deadline - System.nanoTime();
+      if (remaining <= 0) {
+        poller.disarm(fd);
+        throw new SocketTimeoutException(operation + " timed out");
+      }
+      LockSupport.parkNanos(this, remaining);
+    }
+    poller.disarm(fd);
+    if (isClosed()) {
+      throw new AsynchronousCloseException();
+    }
+    if (Thread.currentThread().isInterrupted()) {
+      close();
+      throw new ClosedByInterruptException();
+    }
+  }
+
+  private static long deadline(long timeoutNanos) {
+    if (timeoutNanos <= 0) {
+      return NO_DEADLINE;
+    }
+    long d = System.nanoTime() + timeoutNanos;
+    return d == NO_DEADLINE ? 1 : d;
+  }
+
+  private static void checkTimeout(long deadline, String operation) throws SocketTimeoutException {
+    if (deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0) {
+      throw new SocketTimeoutException(operation + " timed out");
+    }
+  }
+
+  /**
+   * Accepts a connection, waiting for one if needed.
+   *
+   * @param address receives the peer's {@code sockaddr_un}
+   * @param length on entry {@code address.length}; on return the address length
+   * @return the new descriptor, non-blocking and close-on-exec
+   */
+  public int accept(byte[] address, int[] length) throws IOException {
+    while (true) {
+      length[0] = address.length;
+      int rc;
+      int fd = acquire();
+      try {
+        rc = LibC.accept4(fd, address, length, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+      } finally {
+        release();
+      }
+      if (rc >= 0) {
+        return rc;
+      }
+      switch (-rc) {
+        case Errno.EAGAIN -> await(Poller.reads(), LibC.EPOLLIN, NO_DEADLINE, "accept");
+        // The peer went away between its connect and our accept: try the next one.
+        case Errno.EINTR, Errno.ECONNABORTED -> {}
+        default -> throw Errno.exception("accept4", -rc, "fd=" + fd);
+      }
+    }
+  }
+
+  /**
+   * Reads up to {@code length} bytes into {@code buffer}, waiting for at least one.
+   *
+   * @return the number of bytes read, or -1 at end of stream
+   */
+  public int read(MemorySegment buffer, long length, long timeoutNanos) throws IOException {
+    if (length == 0) {
+      return 0;
+    }
+    long deadline = deadline(timeoutNanos);
+    while (true) {
+      long n;
+      int fd = acquire();
+      try {
+        n = LibC.recv(fd, buffer, length, 0);
+      } finally {
+        release();
+      }
+      if (n > 0) {
+        return (int) n;
+      }
+      if (n == 0) {
+        return -1;
+      }
+      switch ((int) -n) {
+        case Errno.EAGAIN -> {
+          checkTimeout(deadline, "read");
+          await(Poller.reads(), LibC.EPOLLIN | LibC.EPOLLRDHUP, deadline, "read");
+        }
+        case Errno.EINTR -> {}
+        default -> throw Errno.exception("recv", (int) -n, "fd=" + fd);
+      }
+    }
+  }
+
+  /** Reads into {@code bytes[offset..offset+length)}; see {@link #read(MemorySegment, long, long)}. */
+  public int read(byte[] bytes, int offset, int length, long timeoutNanos) throws IOException {
+    java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+    return read(MemorySegment.ofArray(bytes).asSlice(offset, length), length, timeoutNanos);
+  }
+
+  /** Reads into the buffer's remaining space and advances its position. */
+  public int read(java.nio.ByteBuffer buffer, long timeoutNanos) throws IOException {
+    if (buffer.isReadOnly()) {
+      throw new IllegalArgumentException("read-only buffer");
+    }
+    int n = read(MemorySegment.ofBuffer(buffer), buffer.remaining(), timeoutNanos);
+    if (n > 0) {
+      buffer.position(buffer.position() + n);
+    }
+    return n;
+  }
+
+  /** Writes some of {@code bytes[offset..offset+length)}; see {@link #write(MemorySegment, long, long)}. */
+  public int write(byte[] bytes, int offset, int length, long timeoutNanos) throws IOException {
+    java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
+    return write(MemorySegment.ofArray(bytes).asSlice(offset, length), length, timeoutNanos);
+  }
+
+  /** Writes some of the buffer's remaining bytes and advances its position. */
+  public int write(java.nio.ByteBuffer buffer, long timeoutNanos) throws IOException {
+    int n = write(MemorySegment.ofBuffer(buffer), buffer.remaining(), timeoutNanos);
+    buffer.position(buffer.position() + n);
+    return n;
+  }
+
+  /** Reads what is available now into {@code bytes}, without waiting; see {@link #readNow(MemorySegment, long)}. */
+  public int readNow(byte[] bytes) throws IOException {
+    return readNow(MemorySegment.ofArray(bytes), bytes.length);
+  }
+
+  /**
+   * Reads whatever is available now without waiting.
+   *
+   * @return bytes read, 0 if none are available, or -1 at end of stream
+   */
+  public int readNow(MemorySegment buffer, long length) throws IOException {
+    long n;
+    int fd = acquire();
+    try {
+      n = LibC.recv(fd, buffer, length, LibC.MSG_DONTWAIT);
+    } finally {
+      release();
+    }
+    if (n > 0) {
+      return (int) n;
+    }
+    if (n == 0) {
+      return -1;
+    }
+    if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
+      return 0;
+    }
+    throw Errno.exception("recv", (int) -n, "fd=" + fd);
+  }
+
+  /**
+   * Writes some of {@code length} bytes of {@code buffer}, waiting until at least one can be
+   * written.
+   *
+   * @return the number of bytes written, at least 1
+   */
+  public int write(MemorySegment buffer, long length, long timeoutNanos) throws IOException {
+    if (length == 0) {
+      return 0;
+    }
+    long deadline = deadline(timeoutNanos);
+    while (true) {
+      long n;
+      int fd = acquire();
+      try {
+        n = LibC.send(fd, buffer, length, LibC.MSG_NOSIGNAL);
+      } finally {
+        release();
+      }
+      if (n >= 0) {
+        return (int) n;
+      }
+      switch ((int) -n) {
+        case Errno.EAGAIN -> {
+          checkTimeout(deadline, "write");
+          await(Poller.writes(), LibC.EPOLLOUT, deadline, "write");
+        }
+        case Errno.EINTR -> {}
+        default -> throw Errno.exception("send", (int) -n, "fd=" + fd);
+      }
+    }
+  }
+
+  /**
+   * Connects to {@code sockaddr}. A non-blocking {@code AF_UNIX} connect fails with {@code EAGAIN}
+   * while the server's backlog is full, and nothing signals when room appears; it is retried with a
+   * growing pause (10 µs to 10 ms) until the deadline.
+   */
+  public void connect(byte[] sockaddr, int length, long timeoutNanos, String target)
+      throws IOException {
+    long deadline = deadline(timeoutNanos);
+    long pause = 10_000;
+    while (true) {
+      int rc;
+      int fd = acquire();
+      try {
+        rc = LibC.connect(fd, sockaddr, length);
+      } finally {
+        release();
+      }
+      if (rc == 0 || rc == -Errno.EINTR && isConnected()) {
+        return;
+      }
+      if (rc == -Errno.EAGAIN) {
+        checkTimeout(deadline, "connect to " + target);
+        LockSupport.parkNanos(pause);
+        pause = Math.min(pause * 2, 10_000_000);
+        if (Thread.interrupted()) {
+          close();
+          throw new InterruptedIOException("connect to " + target + " interrupted");
+        }
+        if (isClosed()) {
+          throw new AsynchronousCloseException();
+        }
+        continue;
+      }
+      if (rc != -Errno.EINTR) {
+        throw Errno.exception("connect", -rc, target);
+      }
+    }
+  }
+
+  private boolean isConnected() throws IOException {
+    byte[] address = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
+    int[] length = {address.length};
+    int fd = acquire();
+    try {
+      return LibC.getpeername(fd, address, length) == 0;
+    } finally {
+      release();
+    }
+  }
+
+  /** {@code shutdown(2)}; {@code ENOTCONN} (peer already gone) is not an error. */
+  public void shutdown(int how) throws IOException {
+    int fd = acquire();
+    try {
+      int rc = LibC.shutdown(fd, how);
+      if (rc < 0 && rc != -Errno.ENOTCONN) {
+        throw Errno.exception("shutdown", -rc, "fd=" + fd);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** {@code bind(2)} and {@code listen(2)}. */
+  public void bindAndListen(byte[] sockaddr, int length, int backlog, String target)
+      throws IOException {
+    int fd = acquire();
+    try {
+      int rc = LibC.bind(fd, sockaddr, length);
+      if (rc < 0) {
+        throw new BindFailure(-rc, Errno.message("bind", -rc, target));
+      }
+      rc = LibC.listen(fd, backlog);
+      if (rc < 0) {
+        throw Errno.exception("listen", -rc, target);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** A failed {@code bind(2)}, with its errno so the caller can choose the exception type. */
+  public static final class BindFailure extends SocketException {
+    private static final long serialVersionUID = 1L;
+    private final int errno;
+
+    BindFailure(int errno, String message) {
+      super(message);
+      this.errno = errno;
+    }
+
+    public int errno() {
+      return errno;
+    }
+  }
+
+  /** Reads an {@code int} socket option. */
+  public int intOption(int level, int name, String optionName) throws IOException {
+    int[] value = new int[1];
+    int[] length = {4};
+    int fd = acquire();
+    try {
+      int rc = LibC.getsockopt(fd, level, name, value, length);
+      if (rc < 0) {
+        throw Errno.exception("getsockopt(" + optionName + ")", -rc, "fd=" + fd);
+      }
+      return value[0];
+    } finally {
+      release();
+    }
+  }
+
+  /** The local or peer address as a raw {@code sockaddr_un}, or null if it cannot be read. */
+  public byte[] address(boolean peer) {
+    byte[] address = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
+    int[] length = {address.length};
+    int fd;
+    try {
+      fd = acquire();
+    } catch (ClosedChannelException e) {
+      return null;
+    }
+    try {
+      int rc =
+          peer ? LibC.getpeername(fd, address, length) : LibC.getsockname(fd, address, length);
+      return rc < 0 ? null : java.util.Arrays.copyOf(address, Math.min(length[0], address.length));
+    } finally {
+      release();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "fd=" + fd + (isClosed() ? " (closed)" : "");
+  }
+}

@@ -1,0 +1,148 @@
+package dev.peercred.internal.linux;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Parks threads that wait for a descriptor to become ready, and unparks them when epoll says it is.
+ *
+ * <p>One platform thread per poller sits in {@code epoll_wait}; the threads that wait (virtual or
+ * platform) never block in a system call, so a virtual thread's carrier is free while it waits.
+ * Each wait arms the descriptor with {@code EPOLLONESHOT} in level-triggered mode: readiness that
+ * arrived between the caller's {@code EAGAIN} and the arming is reported at once, so no wake-up is
+ * lost, and a descriptor nobody waits on raises no events.
+ *
+ * <p>A waiter is kept in a slot indexed by descriptor number. Descriptor numbers are reused as soon
+ * as they are closed, so an event may find the slot taken by a newer connection with the same
+ * number; that costs the newer waiter one spurious wake-up, which every wait loop tolerates.
+ */
+public final class Poller {
+  private static final int CHUNK_BITS = 10;
+  private static final int CHUNK_SIZE = 1 << CHUNK_BITS;
+  private static final int MAX_EVENTS = 256;
+
+  private static final class Holder {
+    static final Poller READ = new Poller("peercred-read-poller");
+    static final Poller WRITE = new Poller("peercred-write-poller");
+  }
+
+  /** The poller for read readiness (and accept). */
+  public static Poller reads() {
+    return Holder.READ;
+  }
+
+  /** The poller for write readiness. */
+  public static Poller writes() {
+    return Holder.WRITE;
+  }
+
+  private final int epfd;
+  private final Object growLock = new Object();
+
+  /** Chunks never move once made; only this array of references is replaced when it grows. */
+  @SuppressWarnings("unchecked")
+  private volatile AtomicReferenceArray<Thread>[] chunks = new AtomicReferenceArray[16];
+
+  private Poller(String name) {
+    int fd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
+    if (fd < 0) {
+      throw new IllegalStateException(Errno.message("epoll_create1", -fd, name));
+    }
+    this.epfd = fd;
+    Thread thread = Thread.ofPlatform().name(name).daemon().unstarted(this::run);
+    thread.setPriority(Thread.MAX_PRIORITY);
+    thread.start();
+  }
+
+  private AtomicReferenceArray<Thread> chunk(int fd, boolean create) {
+    int index = fd >>> CHUNK_BITS;
+    AtomicReferenceArray<Thread>[] current = chunks;
+    if (index < current.length && current[index] != null) {
+      return current[index];
+    }
+    if (!create) {
+      return null;
+    }
+    synchronized (growLock) {
+      current = chunks;
+      if (index >= current.length) {
+        current = java.util.Arrays.copyOf(current, Math.max(index + 1, current.length * 2));
+      } else if (current[index] != null) {
+        return current[index];
+      } else {
+        current = current.clone();
+      }
+      current[index] = new AtomicReferenceArray<>(CHUNK_SIZE);
+      chunks = current;
+      return current[index];
+    }
+  }
+
+  /**
+   * Registers the current thread as the waiter for {@code events} on {@code fd} and arms the
+   * descriptor. The caller must hold the descriptor (so its number cannot be reused meanwhile) and
+   * then park until unparked, re-checking its condition after every wake-up.
+   *
+   * @return 0, or {@code -errno} if the descriptor could not be armed (then nothing is registered)
+   */
+  public int arm(int fd, int events) {
+    AtomicReferenceArray<Thread> slots = chunk(fd, true);
+    int slot = fd & (CHUNK_SIZE - 1);
+    Thread self = Thread.currentThread();
+    slots.set(slot, self);
+    int mask = events | LibC.EPOLLONESHOT;
+    int rc = LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, fd, mask);
+    if (rc == -Errno.ENOENT) {
+      rc = LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, mask);
+      if (rc == -Errno.EEXIST) {
+        rc = LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, fd, mask);
+      }
+    }
+    if (rc < 0) {
+      slots.compareAndSet(slot, self, null);
+    }
+    return rc;
+  }
+
+  /** Forgets the current thread as the waiter on {@code fd}, if it still is. */
+  public void disarm(int fd) {
+    AtomicReferenceArray<Thread> slots = chunk(fd, false);
+    if (slots != null) {
+      slots.compareAndSet(fd & (CHUNK_SIZE - 1), Thread.currentThread(), null);
+    }
+  }
+
+  /** Unparks whoever waits on {@code fd}; used when the descriptor is being closed. */
+  public void wakeup(int fd) {
+    AtomicReferenceArray<Thread> slots = chunk(fd, false);
+    if (slots != null) {
+      Thread waiter = slots.getAndSet(fd & (CHUNK_SIZE - 1), null);
+      if (waiter != null) {
+        LockSupport.unpark(waiter);
+      }
+    }
+  }
+
+  private void run() {
+    Arena arena = Arena.ofAuto();
+    MemorySegment events = arena.allocate((long) LibC.EPOLL_EVENT_SIZE * MAX_EVENTS, 8);
+    MemorySegment state = LibC.allocateCaptureState(arena);
+    while (true) {
+      int n = LibC.epoll_wait(epfd, events, MAX_EVENTS, -1, state);
+      if (n < 0) {
+        if (n == -Errno.EINTR) {
+          continue;
+        }
+        // Nothing sensible remains to be done: waiters would sleep forever. Say why, loudly.
+        System.getLogger("dev.peercred")
+            .log(System.Logger.Level.ERROR, Errno.message("epoll_wait", -n, "poller stopped"));
+        return;
+      }
+      for (int i = 0; i < n; i++) {
+        wakeup(LibC.epollEventFd(events, i));
+      }
+    }
+  }
+}

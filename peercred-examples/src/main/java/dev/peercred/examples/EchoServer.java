@@ -1,0 +1,162 @@
+package dev.peercred.examples;
+
+import dev.peercred.PeerCredentials;
+import dev.peercred.UnixConnection;
+import dev.peercred.UnixListener;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+/**
+ * The echo server of "Using SO_PEERCRED in Go", in Java: it answers only the user who started it.
+ *
+ * <p>Every line a client sends comes back prefixed with {@code "> "}. A client whose uid differs
+ * from the server's, root included unless the server runs as root, reads {@code "Unauthorized
+ * access\n"} and then a clean end of stream, and the server logs {@code UID mismatch (<client uid>
+ * != <server uid>). Closing connection.} Each connection is served by its own virtual thread.
+ * Lines longer than {@link #MAX_LINE} bytes end the connection with an error message.
+ */
+public final class EchoServer implements AutoCloseable {
+  /** The article's socket path. */
+  public static final Path DEFAULT_SOCKET = Path.of("/tmp/echo.sock");
+
+  /** The longest line echoed, in bytes, without its newline. */
+  public static final int MAX_LINE = 64 * 1024;
+
+  private static final System.Logger LOG = System.getLogger("dev.peercred.echo");
+  private static final byte[] UNAUTHORIZED = "Unauthorized access\n".getBytes();
+  private static final byte[] PREFIX = {'>', ' '};
+
+  private final UnixListener listener;
+  private final long ownerUid;
+
+  /** Serves on {@code listener}, answering only clients whose uid is {@code ownerUid}. */
+  public EchoServer(UnixListener listener, long ownerUid) {
+    this.listener = listener;
+    this.ownerUid = ownerUid;
+  }
+
+  /** Binds {@code socket} (replacing a stale socket file) and serves this process's own user. */
+  public static EchoServer bind(Path socket) throws IOException {
+    return new EchoServer(UnixListener.bind(socket), PeerCredentials.ofCurrentProcess().uid());
+  }
+
+  /** The listener this server accepts on. */
+  public UnixListener listener() {
+    return listener;
+  }
+
+  /**
+   * Accepts and serves connections until the listener is closed. A failing accept (for example no
+   * descriptors left) is logged and retried after a pause, so the server neither dies nor spins.
+   */
+  public void run() {
+    long pauseMillis = 10;
+    while (listener.isOpen()) {
+      UnixConnection connection;
+      try {
+        connection = listener.accept();
+        pauseMillis = 10;
+      } catch (ClosedChannelException e) {
+        return;
+      } catch (IOException e) {
+        if (!listener.isOpen()) {
+          return;
+        }
+        LOG.log(Level.WARNING, "accept failed, retrying in {0} ms: {1}", pauseMillis, e.getMessage());
+        sleep(pauseMillis);
+        pauseMillis = Math.min(pauseMillis * 2, 1000);
+        continue;
+      }
+      Thread.ofVirtual().name("echo-", connection.peerCredentials().pid().orElse(0)).start(() -> serve(connection));
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Serves one connection: the uid check, then the echo loop. Closes the connection. */
+  public void serve(UnixConnection connection) {
+    try (connection) {
+      PeerCredentials peer = connection.peerCredentials();
+      if (!peer.hasUid(ownerUid)) {
+        LOG.log(
+            Level.INFO,
+            "UID mismatch ({0} != {1}). Closing connection.",
+            Long.toString(peer.uid()),
+            Long.toString(ownerUid));
+        connection.refuse(new String(UNAUTHORIZED));
+        return;
+      }
+      LOG.log(Level.DEBUG, "serving {0}", peer);
+      echo(connection);
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "connection ended: {0}", e.toString());
+    }
+  }
+
+  private static void echo(UnixConnection connection) throws IOException {
+    byte[] in = new byte[8192];
+    byte[] out = new byte[in.length + PREFIX.length];
+    int filled = 0;
+    var stream = connection.inputStream();
+    while (true) {
+      if (filled == in.length) {
+        if (in.length >= MAX_LINE + 1) {
+          connection.refuse("error: line longer than " + MAX_LINE + " bytes\n");
+          return;
+        }
+        in = Arrays.copyOf(in, Math.min(in.length * 2, MAX_LINE + 1));
+      }
+      int n = stream.read(in, filled, in.length - filled);
+      if (n < 0) {
+        return; // a partial last line without newline is dropped, as the article's server does
+      }
+      int start = 0;
+      int end = filled + n;
+      int outLength = 0;
+      for (int i = filled; i < end; i++) {
+        if (in[i] == '\n') {
+          int lineLength = i + 1 - start;
+          if (out.length < outLength + PREFIX.length + lineLength) {
+            out = Arrays.copyOf(out, Math.max(out.length * 2, outLength + PREFIX.length + lineLength));
+          }
+          System.arraycopy(PREFIX, 0, out, outLength, PREFIX.length);
+          System.arraycopy(in, start, out, outLength + PREFIX.length, lineLength);
+          outLength += PREFIX.length + lineLength;
+          start = i + 1;
+        }
+      }
+      if (outLength > 0) {
+        connection.writeFully(out, 0, outLength);
+      }
+      filled = end - start;
+      if (start > 0 && filled > 0) {
+        System.arraycopy(in, start, in, 0, filled);
+      }
+    }
+  }
+
+  /** Stops accepting and removes the socket file; connections being served run to their end. */
+  @Override
+  public void close() {
+    listener.close();
+  }
+
+  /** Runs the server: {@code EchoServer [SOCKET]}, default {@code /tmp/echo.sock}. */
+  public static void main(String[] args) throws IOException {
+    Path socket = args.length > 0 ? Path.of(args[0]) : DEFAULT_SOCKET;
+    EchoServer server = bind(socket);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+    System.err.println(
+        "echo server listening on " + server.listener().localAddress() + ", answering uid " + server.ownerUid);
+    server.run();
+  }
+}
