@@ -44,6 +44,7 @@ public final class UnixConnection implements ByteChannel {
   private final ReentrantLock readLock = new ReentrantLock();
   private final ReentrantLock writeLock = new ReentrantLock();
   private volatile long readTimeoutNanos;
+  private volatile PeerIdentity peerIdentity;
   private InputStream inputStream;
   private OutputStream outputStream;
 
@@ -122,6 +123,24 @@ public final class UnixConnection implements ByteChannel {
    */
   public PeerCredentials peerCredentials() {
     return peerCredentials;
+  }
+
+  /**
+   * Everything that can be learned about the peer: credentials, groups, security label, the pinned
+   * process, names. Values beyond the credentials are read on first use.
+   */
+  public PeerIdentity peerIdentity() {
+    PeerIdentity identity = peerIdentity;
+    if (identity == null) {
+      synchronized (this) {
+        identity = peerIdentity;
+        if (identity == null) {
+          identity = new PeerIdentity(peerCredentials);
+          peerIdentity = identity;
+        }
+      }
+    }
+    return identity;
   }
 
   /** This end's address: the listener's path on a server, usually unnamed on a client. */
