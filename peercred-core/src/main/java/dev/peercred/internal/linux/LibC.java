@@ -80,14 +80,18 @@ public final class LibC {
   private static final ValueLayout.OfInt JAVA_INT_UNALIGNED = JAVA_INT.withByteAlignment(1);
   private static final Linker LINKER = Linker.nativeLinker();
   private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
-  private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+  static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
   private static final long ERRNO_OFFSET =
       CAPTURE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
-  private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-  private static final Linker.Option HEAP = Linker.Option.critical(true);
+  static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
+  static final Linker.Option HEAP = Linker.Option.critical(true);
 
-  private static MethodHandle link(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+  /**
+   * Links a C library function; sibling classes in this package use it for their own bindings.
+   * Pass {@link #ERRNO} to capture errno and {@link #HEAP} for calls that never block.
+   */
+  static MethodHandle link(String name, FunctionDescriptor descriptor, Linker.Option... options) {
     return LINKER.downcallHandle(
         LOOKUP
             .find(name)
@@ -97,7 +101,7 @@ public final class LibC {
         options);
   }
 
-  private static FunctionDescriptor ints(int arguments) {
+  static FunctionDescriptor ints(int arguments) {
     var args = new MemoryLayout[arguments];
     Arrays.fill(args, JAVA_INT);
     return FunctionDescriptor.of(JAVA_INT, args);
@@ -145,19 +149,19 @@ public final class LibC {
   private static final MethodHandle GETEGID = link("getegid", FunctionDescriptor.of(JAVA_INT));
 
   /** A fresh errno slot for one critical call. */
-  private static MemorySegment errnoSlot(int[] holder) {
+  static MemorySegment errnoSlot(int[] holder) {
     return MemorySegment.ofArray(holder);
   }
 
-  private static int result(int rc, int[] errno) {
+  static int result(int rc, int[] errno) {
     return rc == -1 ? -errno[0] : rc;
   }
 
-  private static long result(long rc, int[] errno) {
+  static long result(long rc, int[] errno) {
     return rc == -1 ? -errno[0] : rc;
   }
 
-  private static int result(int rc, MemorySegment state) {
+  static int result(int rc, MemorySegment state) {
     return rc == -1 ? -state.get(JAVA_INT, ERRNO_OFFSET) : rc;
   }
 
