@@ -23,6 +23,17 @@ public final class PeerIdentity {
     this.credentials = credentials;
   }
 
+  /**
+   * Reads the identity of the peer of a connected {@code AF_UNIX} socket descriptor owned by
+   * someone else (a Netty channel's {@code fd().intValue()}, an inherited descriptor). The
+   * descriptor is only read, never closed.
+   *
+   * @throws PeerCredentialsException if the kernel gives no credentials for it
+   */
+  public static PeerIdentity read(int fd) throws IOException {
+    return new PeerIdentity(PeerCredentials.read(fd));
+  }
+
   /** The pid, uid and gid from {@code SO_PEERCRED}. */
   public PeerCredentials credentials() {
     return credentials;
