@@ -158,6 +158,41 @@ class UnixConnectionTest {
     assertThrows(ClosedChannelException.class, listener::accept);
   }
 
+  @Test
+  void closeWakesEveryThreadBlockedInAcceptOnTheSameListener() throws Exception {
+    UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
+    var outcomes = new java.util.ArrayList<CompletableFuture<Throwable>>();
+    for (int i = 0; i < 4; i++) {
+      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+      outcomes.add(outcome);
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  listener.accept().close();
+                  outcome.complete(null);
+                } catch (Throwable t) {
+                  outcome.complete(t);
+                }
+              });
+    }
+    // Two connections are accepted by two of the four threads.
+    UnixConnection.connect(dir.resolve("s.sock")).close();
+    UnixConnection.connect(dir.resolve("s.sock")).close();
+    Thread.sleep(100);
+    listener.close();
+    int accepted = 0;
+    for (var outcome : outcomes) {
+      Throwable thrown = outcome.get(5, TimeUnit.SECONDS);
+      if (thrown == null) {
+        accepted++;
+      } else {
+        assertInstanceOf(ClosedChannelException.class, thrown);
+      }
+    }
+    assertEquals(2, accepted);
+  }
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void closeWakesAThreadBlockedInRead(boolean virtual) throws Exception {
