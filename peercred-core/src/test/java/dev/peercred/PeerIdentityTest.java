@@ -179,6 +179,17 @@ class PeerIdentityTest {
   }
 
   @Test
+  void overflowIdsAreReadInFull() throws IOException {
+    // Files.readString gets only the first byte of a sysctl file; this once made 65534 read as 6.
+    assertEquals(
+        Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel/overflowuid")).get(0).trim()),
+        dev.peercred.internal.linux.Credentials.OVERFLOW_UID);
+    assertEquals(
+        Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel/overflowgid")).get(0).trim()),
+        dev.peercred.internal.linux.Credentials.OVERFLOW_GID);
+  }
+
+  @Test
   void readRejectsANegativeDescriptor() {
     assertThrows(IllegalArgumentException.class, () -> PeerIdentity.read(-1));
   }
