@@ -8,6 +8,7 @@ import dev.peercred.internal.linux.Nss;
 import dev.peercred.internal.linux.Platform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,6 +63,10 @@ public final class PeerIdentity implements AutoCloseable {
   private LinuxPeerProcess process;
   private IOException processFailure;
   private boolean closed;
+  /** For {@link #read(int)}: closes the pidfd if the caller drops the identity unclosed. */
+  private Cleaner.Cleanable cleanable;
+
+  private static final Cleaner CLEANER = Cleaner.create();
 
   /** The socket's descriptor, held open between {@code acquire} and {@code release}. */
   private interface SocketAccess {
@@ -109,7 +114,8 @@ public final class PeerIdentity implements AutoCloseable {
    * number could name another file once its owner closes it.
    *
    * <p>The identity holds a pidfd for the peer process where the kernel offers one: <b>close it</b>
-   * (try-with-resources) when the connection ends.
+   * (try-with-resources, or when the channel that owns {@code fd} closes). An identity dropped
+   * unclosed gives its pidfd back only when the garbage collector finds it, which may be late.
    *
    * @throws PeerCredentialsException if the kernel gives no credentials for it
    * @throws IllegalArgumentException if {@code fd} is negative
@@ -141,6 +147,15 @@ public final class PeerIdentity implements AutoCloseable {
       identity.prefetch();
     } finally {
       reading[0] = false;
+    }
+    identity.lock.lock();
+    try {
+      LinuxPeerProcess process = identity.process;
+      if (process != null) {
+        identity.cleanable = CLEANER.register(identity, process::close);
+      }
+    } finally {
+      identity.lock.unlock();
     }
     return identity;
   }
@@ -414,7 +429,9 @@ public final class PeerIdentity implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      if (process != null) {
+      if (cleanable != null) {
+        cleanable.clean();
+      } else if (process != null) {
         process.close();
       }
     } finally {

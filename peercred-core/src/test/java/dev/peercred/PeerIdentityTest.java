@@ -190,6 +190,29 @@ class PeerIdentityTest {
   }
 
   @Test
+  void anIdentityReadFromADescriptorAndDroppedUnclosedGivesItsPidfdBackWhenCollected()
+      throws Exception {
+    int[] fds = new int[2];
+    assertEquals(0, LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds));
+    try {
+      long before = openDescriptors();
+      for (int i = 0; i < 20; i++) {
+        PeerIdentity.read(fds[0]).process().orElseThrow();
+      }
+      assertTrue(openDescriptors() >= before + 1, "pidfds are held until closed or collected");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (openDescriptors() > before && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(50);
+      }
+      assertEquals(before, openDescriptors());
+    } finally {
+      LibC.close(fds[0]);
+      LibC.close(fds[1]);
+    }
+  }
+
+  @Test
   void readRejectsANegativeDescriptor() {
     assertThrows(IllegalArgumentException.class, () -> PeerIdentity.read(-1));
   }
