@@ -133,6 +133,20 @@ class PeerIdentityTest {
       org.junit.jupiter.api.Assumptions.assumeTrue(identity.uid() == 0, "runs as root in CI");
       assertEquals("root", identity.userName().orElseThrow());
       assertEquals("root", identity.groupName().orElseThrow());
+      // On a virtual thread the lookup runs on a platform thread while the virtual thread parks.
+      dev.peercred.internal.linux.Nss.clearCache();
+      String[] seen = new String[2];
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                seen[0] = identity.userName().orElse("none");
+                seen[1] = identity.groupName().orElse("none");
+              })
+          .join();
+      assertEquals("root", seen[0]);
+      assertEquals("root", seen[1]);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
     } finally {
       c[0].close();
       c[1].close();
@@ -210,6 +224,46 @@ class PeerIdentityTest {
       LibC.close(fds[0]);
       LibC.close(fds[1]);
     }
+  }
+
+  @Test
+  void closingWhileOtherThreadsReadTheProcessFailsThemCleanlyAndLeaksNothing() throws Exception {
+    long before = openDescriptors();
+    for (int round = 0; round < 50; round++) {
+      UnixConnection[] c = pair();
+      PeerProcess process = c[0].peerIdentity().process().orElseThrow();
+      process.parent();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<Thread> readers = new ArrayList<>();
+      List<Throwable> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int t = 0; t < 4; t++) {
+        readers.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        go.await();
+                        for (int i = 0; i < 20; i++) {
+                          process.executable();
+                          process.commandLine();
+                          process.parent().orElseThrow().executable();
+                        }
+                      } catch (ClosedChannelException e) {
+                        // closed under us: expected
+                      } catch (Throwable e) {
+                        unexpected.add(e);
+                      }
+                    }));
+      }
+      go.countDown();
+      c[0].close();
+      c[1].close();
+      for (Thread reader : readers) {
+        reader.join();
+      }
+      assertEquals(List.of(), unexpected);
+    }
+    assertEquals(before, openDescriptors());
   }
 
   @Test

@@ -68,6 +68,21 @@ class PeerProcessTest {
   }
 
   @Test
+  void manyGroupsAreReadInFullAfterTheKernelAsksForMoreRoom() throws Exception {
+    List<Long> groups = new java.util.ArrayList<>();
+    for (long g = 1000; g < 1100; g++) {
+      groups.add(g); // more than the first SO_PEERGROUPS buffer holds: ERANGE, then a retry
+    }
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(1234, 2345, groups, dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        assertEquals(groups, connection.peerIdentity().groups());
+      }
+      assertEquals(0, client.waitFor(), () -> "client failed");
+    }
+  }
+
+  @Test
   void executableAndCommandLineAreThoseOfTheRealBinary() throws Exception {
     try (UnixListener listener = listen()) {
       Path socket = dir.resolve("s");
