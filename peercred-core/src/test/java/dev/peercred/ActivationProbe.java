@@ -26,15 +26,9 @@ public final class ActivationProbe {
     try {
       report.append("inherited=").append(SocketActivation.isInherited()).append('\n');
       report.append("names=").append(String.join(",", SocketActivation.names())).append('\n');
-      if (how.equals("all")) {
-        listeners.addAll(SocketActivation.listeners());
-      } else if (how.startsWith("index:")) {
-        listeners.add(SocketActivation.listener(Integer.parseInt(how.substring(6))));
-      } else if (how.startsWith("name:")) {
-        listeners.add(SocketActivation.listener(how.substring(5)));
-      }
+      listeners.addAll(take(how));
       try {
-        SocketActivation.listener(0);
+        take(how); // a second time
         report.append("second-take=allowed\n");
       } catch (SocketActivationException e) {
         report.append("second-take=").append(e.reason()).append('\n');
@@ -67,6 +61,16 @@ public final class ActivationProbe {
         connection.inputStream().read(); // wait for the client to close
       }
     }
+  }
+
+  private static List<UnixListener> take(String how) throws IOException {
+    if (how.startsWith("index:")) {
+      return List.of(SocketActivation.listener(Integer.parseInt(how.substring(6))));
+    }
+    if (how.startsWith("name:")) {
+      return List.of(SocketActivation.listener(how.substring(5)));
+    }
+    return SocketActivation.listeners();
   }
 
   private static String childSees(boolean copyEnvironment) throws IOException, InterruptedException {

@@ -300,6 +300,35 @@ class SocketLifecycleTest {
     }
   }
 
+  /**
+   * What docs/lifecycle.md recommends instead of handing a socket-pair end to a child: the child
+   * connects to a private socket, and the parent checks the connection's peer pid is the child's.
+   */
+  @Test
+  void childConnectsToAPrivateSocketAndIsRecognisedByPid() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(python), "SKIPPED LOUDLY: /usr/bin/python3 is missing; install python3 in .ci/run");
+    Path path = dir.resolve("child.sock");
+    try (UnixListener listener = UnixListener.bind(path, ListenerOptions.defaults().withMode(0600))) {
+      Process child =
+          new ProcessBuilder(
+                  python.toString(),
+                  "-c",
+                  "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]);"
+                      + " s.sendall(b'hi from child'); s.close()",
+                  path.toString())
+              .redirectErrorStream(true)
+              .start();
+      try (UnixConnection connection = listener.accept()) {
+        assertEquals(OptionalLong.of(child.pid()), connection.peerCredentials().pid());
+        assertEquals("hi from child", new String(connection.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+      } finally {
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      }
+    }
+  }
+
   @Test
   void closeGracefullyWaitsForConnectionsToFinish() throws Exception {
     Path path = dir.resolve("graceful.sock");
