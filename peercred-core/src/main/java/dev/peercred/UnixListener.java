@@ -62,6 +62,9 @@ public final class UnixListener implements AutoCloseable {
   private final Object fileKey;
   private final AtomicLong credentialFailures = new AtomicLong();
   private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
+  /** Threads inside {@link #accept()}: one may hold a connection not yet in {@link #accepted}. */
+  private final java.util.concurrent.atomic.AtomicInteger accepting =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private UnixListener(
       NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
@@ -334,6 +337,15 @@ public final class UnixListener implements AutoCloseable {
    *     when the process has no descriptors left
    */
   public UnixConnection accept() throws IOException {
+    accepting.incrementAndGet();
+    try {
+      return acceptOne();
+    } finally {
+      accepting.decrementAndGet();
+    }
+  }
+
+  private UnixConnection acceptOne() throws IOException {
     byte[] peer = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
     int[] length = new int[1];
     int[] ucred = new int[3];
@@ -422,7 +434,7 @@ public final class UnixListener implements AutoCloseable {
     synchronized (accepted) {
       while (true) {
         accepted.removeIf(c -> !c.isOpen());
-        if (accepted.isEmpty()) {
+        if (accepted.isEmpty() && accepting.get() == 0) {
           return true;
         }
         long left = deadline - System.nanoTime();
