@@ -124,7 +124,8 @@ public final class UnixConnection implements ByteChannel {
         LibC.socketpair(
             LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, fds);
     if (rc < 0) {
-      throw dev.peercred.internal.linux.Errno.exception("socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
+      throw dev.peercred.internal.linux.Errno.exception(
+          "socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
     }
     NativeSocket first = NativeSocket.adopt(fds[0]);
     NativeSocket second = NativeSocket.adopt(fds[1]);

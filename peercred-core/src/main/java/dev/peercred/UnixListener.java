@@ -132,7 +132,8 @@ public final class UnixListener implements AutoCloseable {
       throw new IllegalArgumentException(
           "abstract socket "
               + address
-              + " has no file, so mode, owner and group cannot apply; check peer credentials instead");
+              + " has no file, so mode, owner and group cannot apply;"
+              + " check peer credentials instead");
     }
     if (path != null && options.replaceStaleSocket()) {
       removeStaleSocket(address, path);
@@ -189,7 +190,8 @@ public final class UnixListener implements AutoCloseable {
       byte[] sockaddr = privateAddress.toSockaddr();
       socket = NativeSocket.openStream();
       try {
-        socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
+        socket.bindAndListen(
+            sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
       } catch (NativeSocket.BindFailure e) {
         throw new BindException(e.getMessage());
       }
@@ -202,7 +204,8 @@ public final class UnixListener implements AutoCloseable {
               Errno.message(
                   "lchown",
                   -rc,
-                  "cannot give " + path + " owner " + options.owner() + " group " + options.group()));
+                  "cannot give " + path + " owner " + options.owner()
+                      + " group " + options.group()));
         }
       }
       if (options.mode().isPresent()) {
@@ -235,7 +238,8 @@ public final class UnixListener implements AutoCloseable {
   }
 
   private static Path createPrivateDirectory(Path directory) throws IOException {
-    var attribute = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    var attribute =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     for (int attempt = 0; ; attempt++) {
       byte[] random = new byte[4];
       ThreadLocalRandom.current().nextBytes(random);
@@ -452,7 +456,8 @@ public final class UnixListener implements AutoCloseable {
         forced++;
       }
     }
-    LOG.log(Level.INFO, "{0}: closed {1} connections still open after {2}", address, forced, timeout);
+    LOG.log(
+        Level.INFO, "{0}: closed {1} connections still open after {2}", address, forced, timeout);
     return forced == 0;
   }
 

@@ -10,7 +10,6 @@ import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +34,9 @@ class SocketActivationTest {
 
   private static List<String> probeCommand(String how) {
     String classPath =
-        Path.of("target/classes").toAbsolutePath() + ":" + Path.of("target/test-classes").toAbsolutePath();
+        Path.of("target/classes").toAbsolutePath()
+            + ":"
+            + Path.of("target/test-classes").toAbsolutePath();
     return List.of(
         JAVA.toString(),
         "--enable-native-access=ALL-UNNAMED",
@@ -57,7 +58,8 @@ class SocketActivationTest {
         return report;
       } catch (ConnectException e) {
         if (!process.isAlive() || System.nanoTime() > deadline) {
-          throw new AssertionError("probe not reachable: " + e.getMessage() + "; output: " + output(process), e);
+          throw new AssertionError(
+              "probe not reachable: " + e.getMessage() + "; output: " + output(process), e);
         }
         Thread.sleep(20);
       }
@@ -88,7 +90,10 @@ class SocketActivationTest {
     assertEquals(names, value(report, "names"), report);
     assertEquals(socket.toAbsolutePath().toString(), value(report, "address"), report);
     assertEquals(String.valueOf(ProcessHandle.current().pid()), value(report, "peer-pid"), report);
-    assertEquals(String.valueOf(PeerCredentials.ofCurrentProcess().uid()), value(report, "peer-uid"), report);
+    assertEquals(
+        String.valueOf(PeerCredentials.ofCurrentProcess().uid()),
+        value(report, "peer-uid"),
+        report);
     assertEquals("ALREADY_CLAIMED", value(report, "second-take"), report);
     // unsetenv(3) reaches children started with the inherited environment ...
     assertEquals("LISTEN_PID=unset LISTEN_FDS=unset", value(report, "child-env"), report);
@@ -103,9 +108,13 @@ class SocketActivationTest {
   void systemdSocketActivateHandsANamedListener() throws Exception {
     Assumptions.assumeTrue(
         Files.isExecutable(SYSTEMD_SOCKET_ACTIVATE),
-        "SKIPPED LOUDLY: " + SYSTEMD_SOCKET_ACTIVATE + " is missing; install Debian package 'systemd' in .ci/run");
+        "SKIPPED LOUDLY: "
+            + SYSTEMD_SOCKET_ACTIVATE
+            + " is missing; install Debian package 'systemd' in .ci/run");
     Path socket = dir.resolve("activated.sock");
-    List<String> command = new ArrayList<>(List.of(SYSTEMD_SOCKET_ACTIVATE.toString(), "-l", socket.toString(), "--fdname=web"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(SYSTEMD_SOCKET_ACTIVATE.toString(), "-l", socket.toString(), "--fdname=web"));
     command.addAll(probeCommand("name:web"));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     try {
@@ -113,7 +122,8 @@ class SocketActivationTest {
       assertReport(report, socket, "web");
       assertTrue(process.waitFor(60, TimeUnit.SECONDS));
       assertEquals(0, process.exitValue(), output(process));
-      assertTrue(Files.exists(socket), "the listener never removes the service manager's socket file");
+      assertTrue(
+          Files.exists(socket), "the listener never removes the service manager's socket file");
     } finally {
       process.destroyForcibly();
     }
@@ -160,10 +170,13 @@ class SocketActivationTest {
   private Process launch(String specs, String pid, String fds, String names, String how)
       throws IOException {
     Assumptions.assumeTrue(
-        Files.isExecutable(PYTHON), "SKIPPED LOUDLY: " + PYTHON + " is missing; install python3 in .ci/run");
+        Files.isExecutable(PYTHON),
+        "SKIPPED LOUDLY: " + PYTHON + " is missing; install python3 in .ci/run");
     Path launcher = dir.resolve("launcher.py");
     Files.writeString(launcher, LAUNCHER);
-    List<String> command = new ArrayList<>(List.of(PYTHON.toString(), launcher.toString(), specs, pid, fds, names, "--"));
+    List<String> command =
+        new ArrayList<>(
+            List.of(PYTHON.toString(), launcher.toString(), specs, pid, fds, names, "--"));
     command.addAll(probeCommand(how));
     return new ProcessBuilder(command).redirectErrorStream(true).start();
   }
@@ -193,7 +206,13 @@ class SocketActivationTest {
   void launcherHandsListenersByIndexAndName() throws Exception {
     Path a = dir.resolve("a.sock");
     Path b = dir.resolve("b.sock");
-    Process process = launch("unix-listen:" + a + ",unix-listen:" + b, "self", "count", "first:second", "name:second");
+    Process process =
+        launch(
+            "unix-listen:" + a + ",unix-listen:" + b,
+            "self",
+            "count",
+            "first:second",
+            "name:second");
     try {
       String report = askProbe(b, process);
       assertReport(report, b, "first,second");
@@ -214,7 +233,8 @@ class SocketActivationTest {
 
   @Test
   void wrongListenPidIsRefused() throws Exception {
-    String error = failure("unix-listen:" + dir.resolve("x.sock"), "other", "count", "unset", "all");
+    String error =
+        failure("unix-listen:" + dir.resolve("x.sock"), "other", "count", "unset", "all");
     assertTrue(error.startsWith("WRONG_PID "), error);
   }
 
@@ -253,7 +273,8 @@ class SocketActivationTest {
   @Test
   void malformedEnvironmentIsRefused() throws Exception {
     String error = failure("unix-listen:" + dir.resolve("z.sock"), "self", "1x", "unset", "all");
-    assertTrue(error.startsWith("MALFORMED_ENVIRONMENT ") && error.contains("LISTEN_FDS='1x'"), error);
+    assertTrue(
+        error.startsWith("MALFORMED_ENVIRONMENT ") && error.contains("LISTEN_FDS='1x'"), error);
     String names = failure("unix-listen:" + dir.resolve("w.sock"), "self", "count", "a:b", "all");
     assertTrue(names.startsWith("MALFORMED_ENVIRONMENT ") && names.contains("2 names"), names);
   }
@@ -261,42 +282,69 @@ class SocketActivationTest {
   // --- parsing, in this process ------------------------------------------------------------------
 
   private static Reason parseFailure(Map<String, String> environment) {
-    return assertThrows(SocketActivationException.class, () -> SocketActivation.parse(environment, 42))
+    return assertThrows(
+            SocketActivationException.class, () -> SocketActivation.parse(environment, 42))
         .reason();
   }
 
   @Test
   void parsingIsStrict() throws Exception {
     assertEquals(List.of(), SocketActivation.parse(Map.of(), 42));
-    assertEquals(List.of("a", "b"), SocketActivation.parse(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a:b"), 42));
-    assertEquals(List.of("unknown"), SocketActivation.parse(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "1"), 42));
-    assertEquals(List.of(), SocketActivation.parse(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "0"), 42));
+    assertEquals(
+        List.of("a", "b"),
+        SocketActivation.parse(
+            Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a:b"), 42));
+    assertEquals(
+        List.of("unknown"),
+        SocketActivation.parse(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "1"), 42));
+    assertEquals(
+        List.of(), SocketActivation.parse(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "0"), 42));
     Reason malformed = Reason.MALFORMED_ENVIRONMENT;
     assertEquals(Reason.WRONG_PID, parseFailure(Map.of("LISTEN_PID", "43", "LISTEN_FDS", "1")));
     for (String bad : List.of("", "+1", "-1", " 1", "1 ", "0x1", "1.0", "99999999999", "٣")) {
-      assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", bad)), "LISTEN_FDS=" + bad);
-      assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", bad, "LISTEN_FDS", "1")), "LISTEN_PID=" + bad);
+      assertEquals(
+          malformed,
+          parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", bad)),
+          "LISTEN_FDS=" + bad);
+      assertEquals(
+          malformed,
+          parseFailure(Map.of("LISTEN_PID", bad, "LISTEN_FDS", "1")),
+          "LISTEN_PID=" + bad);
     }
     assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "0", "LISTEN_FDS", "1")));
     assertEquals(malformed, parseFailure(Map.of("LISTEN_FDS", "1")));
     assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42")));
     assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "100000")));
-    assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a")));
-    assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a::b")));
-    assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a:")));
-    assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "a\tb")));
-    assertEquals(malformed, parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "0", "LISTEN_FDNAMES", "a")));
+    assertEquals(
+        malformed,
+        parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a")));
+    assertEquals(
+        malformed,
+        parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a::b")));
+    assertEquals(
+        malformed,
+        parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "2", "LISTEN_FDNAMES", "a:")));
+    assertEquals(
+        malformed,
+        parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "1", "LISTEN_FDNAMES", "a\tb")));
+    assertEquals(
+        malformed,
+        parseFailure(Map.of("LISTEN_PID", "42", "LISTEN_FDS", "0", "LISTEN_FDNAMES", "a")));
   }
 
   @Test
   void thisProcessWasNotActivated() throws Exception {
     // Surefire starts the test JVM without the variables.
-    Assumptions.assumeTrue(System.getenv("LISTEN_FDS") == null, "this JVM was started with LISTEN_FDS");
+    Assumptions.assumeTrue(
+        System.getenv("LISTEN_FDS") == null, "this JVM was started with LISTEN_FDS");
     assertEquals(false, SocketActivation.isInherited());
     assertEquals(List.of(), SocketActivation.listeners());
     var e = assertThrows(SocketActivationException.class, () -> SocketActivation.listener(0));
     assertEquals(Reason.NOT_FOUND, e.reason());
-    assertEquals(Reason.NOT_FOUND, assertThrows(SocketActivationException.class, () -> SocketActivation.listener("web")).reason());
+    assertEquals(
+        Reason.NOT_FOUND,
+        assertThrows(SocketActivationException.class, () -> SocketActivation.listener("web"))
+            .reason());
     assertThrows(IllegalArgumentException.class, () -> SocketActivation.listener(-1));
   }
 }

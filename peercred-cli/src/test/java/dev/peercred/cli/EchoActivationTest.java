@@ -45,10 +45,13 @@ class EchoActivationTest {
   void echoServesTheInheritedSocket() throws Exception {
     Assumptions.assumeTrue(
         Files.isExecutable(SYSTEMD_SOCKET_ACTIVATE),
-        "SKIPPED LOUDLY: " + SYSTEMD_SOCKET_ACTIVATE + " is missing; install Debian package 'systemd' in .ci/run");
+        "SKIPPED LOUDLY: "
+            + SYSTEMD_SOCKET_ACTIVATE
+            + " is missing; install Debian package 'systemd' in .ci/run");
     Path socket = dir.resolve("echo.sock");
     Path unused = dir.resolve("not-bound.sock");
-    List<String> command = new ArrayList<>(List.of(SYSTEMD_SOCKET_ACTIVATE.toString(), "-l", socket.toString()));
+    List<String> command =
+        new ArrayList<>(List.of(SYSTEMD_SOCKET_ACTIVATE.toString(), "-l", socket.toString()));
     command.addAll(echoCommand(unused.toString()));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     try {
@@ -56,15 +59,20 @@ class EchoActivationTest {
       while (true) {
         try (UnixConnection connection = UnixConnection.connect(socket)) {
           connection.outputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
-          var reader = new BufferedReader(new InputStreamReader(connection.inputStream(), StandardCharsets.UTF_8));
+          var reader =
+              new BufferedReader(
+                  new InputStreamReader(connection.inputStream(), StandardCharsets.UTF_8));
           assertEquals("> hello", reader.readLine());
           break;
         } catch (ConnectException e) {
-          assertTrue(process.isAlive() && System.nanoTime() < deadline, "echo did not start: " + e.getMessage());
+          assertTrue(
+              process.isAlive() && System.nanoTime() < deadline,
+              "echo did not start: " + e.getMessage());
           Thread.sleep(20);
         }
       }
-      assertFalse(Files.exists(unused), "the path argument is not bound when a socket is inherited");
+      assertFalse(
+          Files.exists(unused), "the path argument is not bound when a socket is inherited");
     } finally {
       process.destroy();
       process.waitFor(30, TimeUnit.SECONDS);
@@ -75,7 +83,8 @@ class EchoActivationTest {
 
   @Test
   void echoRefusesVariablesMeantForAnotherProcess() throws Exception {
-    ProcessBuilder builder = new ProcessBuilder(echoCommand(dir.resolve("x.sock").toString())).redirectErrorStream(true);
+    ProcessBuilder builder =
+        new ProcessBuilder(echoCommand(dir.resolve("x.sock").toString())).redirectErrorStream(true);
     builder.environment().put("LISTEN_PID", "1");
     builder.environment().put("LISTEN_FDS", "1");
     Process process = builder.start();
