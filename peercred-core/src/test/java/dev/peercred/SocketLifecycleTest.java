@@ -214,11 +214,67 @@ class SocketLifecycleTest {
     }
   }
 
+  /** Connects to {@code path} as uid/gid 65534 in a child process; returns its exit code. */
+  private static int connectAsNobody(Path path) throws Exception {
+    Path setpriv = Path.of("/usr/bin/setpriv");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(setpriv) && Files.isExecutable(Path.of("/usr/bin/python3")),
+        "SKIPPED LOUDLY: /usr/bin/setpriv or /usr/bin/python3 is missing; install util-linux and"
+            + " python3 in .ci/run");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        PeerCredentials.ofCurrentProcess().uid() == 0, "SKIPPED LOUDLY: needs root to switch uid");
+    Process child =
+        new ProcessBuilder(
+                setpriv.toString(),
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                "import socket,sys\n"
+                    + "s=socket.socket(socket.AF_UNIX)\n"
+                    + "try:\n s.connect(sys.argv[1])\nexcept PermissionError:\n sys.exit(13)\n"
+                    + "s.sendall(b'x'); s.close()",
+                path.toString())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(child.waitFor(30, TimeUnit.SECONDS), output);
+    return child.exitValue();
+  }
+
+  @Test
+  void modeDecidesWhichUsersMayConnect() throws Exception {
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path closed = dir.resolve("closed.sock");
+    try (UnixListener listener = UnixListener.bind(closed, ListenerOptions.defaults().withMode(0600))) {
+      assertEquals(13, connectAsNobody(closed), "EACCES for another user on a 0600 socket");
+    }
+    Path open = dir.resolve("open.sock");
+    try (UnixListener listener = UnixListener.bind(open, ListenerOptions.defaults().withMode(0666))) {
+      CompletableFuture<Integer> exit =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return connectAsNobody(open);
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      try (UnixConnection connection = listener.accept()) {
+        assertEquals(65534, connection.peerCredentials().uid());
+      }
+      assertEquals(0, exit.get(30, TimeUnit.SECONDS));
+    }
+  }
+
   @Test
   void modeZeroIsApplied() throws Exception {
     Path path = dir.resolve("zero.sock");
     try (UnixListener listener = UnixListener.bind(path, ListenerOptions.defaults().withMode(0))) {
       assertEquals(0, mode(path) & 07777);
+      assertTrue(listener.isOpen());
     }
   }
 
