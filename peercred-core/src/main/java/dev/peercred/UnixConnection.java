@@ -45,7 +45,6 @@ public final class UnixConnection implements ByteChannel {
   private final ReentrantLock writeLock = new ReentrantLock();
   private volatile long readTimeoutNanos;
   private volatile PeerIdentity peerIdentity;
-  private volatile java.util.function.Consumer<UnixConnection> onClose;
   private InputStream inputStream;
   private OutputStream outputStream;
 
@@ -404,17 +403,7 @@ public final class UnixConnection implements ByteChannel {
   /** Closes the connection and wakes any thread blocked on it; idempotent. */
   @Override
   public void close() {
-    if (socket.close()) {
-      java.util.function.Consumer<UnixConnection> hook = onClose;
-      if (hook != null) {
-        hook.accept(this);
-      }
-    }
-  }
-
-  /** Sets what runs once when this connection is closed (the accepting listener's bookkeeping). */
-  void onClose(java.util.function.Consumer<UnixConnection> hook) {
-    onClose = hook;
+    socket.close();
   }
 
   /** Reads well in a log line: {@code UnixConnection[fd=12, peer pid=42 uid=1000 gid=1000]}. */

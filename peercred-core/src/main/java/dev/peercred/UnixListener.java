@@ -65,6 +65,7 @@ public final class UnixListener implements AutoCloseable {
   /** Threads inside {@link #accept()}: one may hold a connection not yet in {@link #accepted}. */
   private final java.util.concurrent.atomic.AtomicInteger accepting =
       new java.util.concurrent.atomic.AtomicInteger();
+  private volatile int pruneAt = 64;
 
   private UnixListener(
       NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
@@ -377,7 +378,10 @@ public final class UnixListener implements AutoCloseable {
               address,
               remote);
       accepted.add(connection);
-      connection.onClose(this::connectionClosed);
+      if (accepted.size() >= pruneAt) { // forget closed connections; amortized O(1) per accept
+        accepted.removeIf(c -> !c.isOpen());
+        pruneAt = Math.max(64, accepted.size() * 2);
+      }
       return connection;
     }
   }
@@ -407,13 +411,6 @@ public final class UnixListener implements AutoCloseable {
     return accepted.size();
   }
 
-  private void connectionClosed(UnixConnection connection) {
-    accepted.remove(connection);
-    synchronized (accepted) {
-      accepted.notifyAll();
-    }
-  }
-
   /**
    * Stops accepting, then waits up to {@code timeout} for the connections this listener accepted
    * to be closed by whoever serves them; connections still open after that are closed, which
@@ -435,19 +432,16 @@ public final class UnixListener implements AutoCloseable {
     }
     close();
     long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (accepted) {
-      while (true) {
-        accepted.removeIf(c -> !c.isOpen());
-        if (accepted.isEmpty() && accepting.get() == 0) {
-          return true;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        // Re-check at least every 50 ms: a connection closed by an interrupt sends no notice.
-        TimeUnit.NANOSECONDS.timedWait(accepted, Math.min(left, 50_000_000L));
+    while (true) {
+      accepted.removeIf(c -> !c.isOpen());
+      if (accepted.isEmpty() && accepting.get() == 0) {
+        return true;
       }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      TimeUnit.NANOSECONDS.sleep(Math.min(left, 10_000_000L)); // closing sends no notice: poll
     }
     int forced = 0;
     for (UnixConnection connection : accepted) {
