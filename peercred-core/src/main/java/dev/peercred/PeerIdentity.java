@@ -178,6 +178,15 @@ public final class PeerIdentity implements AutoCloseable {
     }
   }
 
+  /**
+   * True if this kernel can pin peer processes with a pidfd ({@code SO_PEERPIDFD}, Linux 6.5+), so
+   * that {@link PeerProcess#isPinned()} is true for the processes {@link #process()} gives. Probed
+   * once; false on other platforms. Never throws.
+   */
+  public static boolean canPinProcesses() {
+    return Identity.peerPidfdSupported();
+  }
+
   /** The pid, uid and gid from {@code SO_PEERCRED}, captured at connect time. */
   public PeerCredentials credentials() {
     return credentials;
