@@ -161,21 +161,30 @@ public final class PeerIdentity implements AutoCloseable {
   }
 
   /**
-   * Reads the groups, the label and the process now, keeping each failure for its accessor to
-   * throw. The process's start time is captured here, as close to {@code connect(2)} as possible.
+   * Reads the groups, the label and the process now instead of on first use, keeping each failure
+   * for its accessor to throw: for a server that accepts on one thread and decides on another, or
+   * that wants the process pinned (and its start time captured) as close to {@code connect(2)} as
+   * possible. Never throws.
+   *
+   * @return this identity
    */
-  void prefetch() {
-    for (int i = 0; i < 3; i++) {
-      try {
-        switch (i) {
-          case 0 -> groups();
-          case 1 -> securityLabel();
-          default -> process();
-        }
-      } catch (IOException e) {
-        // kept in the *Failure field and thrown again by the accessor
-      }
+  public PeerIdentity prefetch() {
+    try {
+      groups();
+    } catch (IOException e) {
+      // kept in groupsFailure; groups() throws it again
     }
+    try {
+      securityLabel();
+    } catch (IOException e) {
+      // kept in labelFailure
+    }
+    try {
+      process();
+    } catch (IOException e) {
+      // kept in processFailure
+    }
+    return this;
   }
 
   /**

@@ -128,6 +128,23 @@ class PeerProcessTest {
   }
 
   @Test
+  void prefetchPinsTheProcessAtOnceSoItsExitIsReportedLater() throws Exception {
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        PeerIdentity identity = connection.peerIdentity().prefetch();
+        connection.shutdownOutput();
+        assertEquals(0, client.waitFor(), () -> "client failed");
+        PeerProcess process = identity.process().orElseThrow(); // pinned before the exit
+        assertEquals(client.pid(), process.pid());
+        assertFalse(process.isAlive());
+        assertThrows(PeerProcessGoneException.class, process::commandLine);
+        assertEquals(List.of(), identity.groups());
+      }
+    }
+  }
+
+  @Test
   void aPeerThatExitedBeforeItsProcessWasRequestedIsGone() throws Exception {
     try (UnixListener listener = listen()) {
       Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
