@@ -337,18 +337,25 @@ public final class UnixConnection implements ByteChannel {
         }
       }
       socket.shutdown(LibC.SHUT_WR);
-      byte[] sink = new byte[8192];
-      long drained = 0;
-      while (drained < (1 << 20)) {
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) {
-          break;
+      // Drain only if no other thread is reading: one waiter per descriptor.
+      if (readLock.tryLock()) {
+        try {
+          byte[] sink = new byte[8192];
+          long drained = 0;
+          while (drained < (1 << 20)) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+              break;
+            }
+            int n = socket.read(sink, 0, sink.length, remaining);
+            if (n < 0) {
+              break;
+            }
+            drained += n;
+          }
+        } finally {
+          readLock.unlock();
         }
-        int n = socket.read(sink, 0, sink.length, remaining);
-        if (n < 0) {
-          break;
-        }
-        drained += n;
       }
     } catch (IOException | RuntimeException e) {
       // The peer may be gone already; closing below is all that is left to do.
