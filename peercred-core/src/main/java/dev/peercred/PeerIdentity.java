@@ -62,6 +62,8 @@ public final class PeerIdentity implements AutoCloseable {
   private LinuxPeerProcess process;
   private IOException processFailure;
   private boolean closed;
+  /** Tests turn this off to exercise the fallback of kernels before 6.5. */
+  volatile boolean usePeerPidfd = true;
   /** The socket's descriptor, held open between {@code acquire} and {@code release}. */
   private interface SocketAccess {
     int acquire() throws IOException;
@@ -357,7 +359,7 @@ public final class PeerIdentity implements AutoCloseable {
   }
 
   private LinuxPeerProcess openProcess(long pid) throws IOException {
-    if (peerPidfdSupported) {
+    if (peerPidfdSupported && usePeerPidfd) {
       int pidfd = socket.call(Identity::peerPidfd);
       if (pidfd >= 0) {
         return LinuxPeerProcess.open(pid, pidfd);
