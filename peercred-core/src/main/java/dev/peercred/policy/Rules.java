@@ -270,8 +270,8 @@ final class Rules {
         return unmapped;
       }
       return uids.contains(c.uid())
-          ? Decision.allow(this + ": uid " + c.uid())
-          : Decision.deny(this + ": uid " + c.uid() + " not listed");
+          ? Decision.allow(this + " matches uid " + c.uid())
+          : Decision.deny(this + " does not match uid " + c.uid());
     }
 
     @Override

@@ -104,7 +104,7 @@ class AuthorizingListenerTest {
           auditLines.stream()
               .anyMatch(l -> l.startsWith("WARNING connection DENY ") && l.contains(" uid=1002 ")
                   && l.contains(" gid=1002 ") && l.contains(" pid=") && l.contains(" exe=/usr/bin/python3")
-                  && l.contains("reason=\"uid 1001: uid 1002 not listed\"")),
+                  && l.contains("reason=\"uid 1001 does not match uid 1002\"")),
           auditLines.toString());
       assertTrue(
           auditLines.stream()
