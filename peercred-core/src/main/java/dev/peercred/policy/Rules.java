@@ -512,13 +512,18 @@ final class Rules {
   record AllOf(List<Policy> policies) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) {
+      if (policies.size() == 1) {
+        return policies.get(0).decide(peer);
+      }
+      List<String> reasons = new ArrayList<>();
       for (Policy policy : policies) {
         Decision d = policy.decide(peer);
         if (!d.allowed()) {
-          return new Decision(d.outcome(), "all-of: " + d.reason());
+          return d;
         }
+        reasons.add(d.reason());
       }
-      return Decision.allow("all-of: " + policies.size() + " allowed");
+      return Decision.allow("all of " + policies.size() + " allowed: " + String.join("; ", reasons));
     }
 
     @Override
@@ -530,6 +535,9 @@ final class Rules {
   record AnyOf(List<Policy> policies) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) {
+      if (policies.size() == 1) {
+        return policies.get(0).decide(peer);
+      }
       Decision error = null;
       List<String> reasons = new ArrayList<>();
       for (Policy policy : policies) {
@@ -543,9 +551,9 @@ final class Rules {
         reasons.add(d.reason());
       }
       if (error != null) {
-        return Decision.error("any-of: " + error.reason());
+        return Decision.error("none of " + policies.size() + " allowed, one failed: " + error.reason());
       }
-      return Decision.deny("any-of: none allowed " + reasons);
+      return Decision.deny("none of " + policies.size() + " allowed: " + String.join("; ", reasons));
     }
 
     @Override
