@@ -91,13 +91,18 @@ final class PeerCredNegotiators {
     public void close() {}
   }
 
-  /** Reads the peer of a connected domain-socket channel; throws for any other channel. */
+  /**
+   * Reads the peer of a connected domain-socket channel, and closes the identity (its pidfd) when
+   * the channel closes; throws for any other channel.
+   */
   static PeerIdentity readPeer(Channel channel) throws IOException {
     if (!(channel instanceof DomainSocketChannel unix)) {
       throw new IOException(
           "not a Unix domain socket channel: " + channel.getClass().getSimpleName());
     }
-    return PeerIdentity.read(unix.fd().intValue());
+    PeerIdentity peer = PeerIdentity.read(unix.fd().intValue());
+    channel.closeFuture().addListener(closed -> peer.close());
+    return peer;
   }
 
   private static ProtocolNegotiationEvent withIdentity(

@@ -1,6 +1,8 @@
 package dev.peercred.grpc;
 
 import dev.peercred.PeerIdentity;
+import dev.peercred.policy.Decision;
+import dev.peercred.policy.Policy;
 import io.grpc.ForwardingChannelBuilder2;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -8,8 +10,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,9 +40,9 @@ import java.util.Optional;
  */
 public final class UnixChannelBuilder extends ForwardingChannelBuilder2<UnixChannelBuilder> {
   private final NettyChannelBuilder delegate;
-  private final List<PeerAuthorization.Rule> expectations = new ArrayList<>();
+  private final List<Policy> expectations = new ArrayList<>();
   /** Filled by {@link #build()}; the negotiator reads it when a connection is made. */
-  private volatile List<PeerAuthorization.Rule> frozen = List.of();
+  private volatile List<Policy> frozen = List.of();
 
   private UnixChannelBuilder(Path path) {
     this.delegate =
@@ -75,54 +75,33 @@ public final class UnixChannelBuilder extends ForwardingChannelBuilder2<UnixChan
     return delegate;
   }
 
-  /** Requires the server process to run as {@code uid} (effective uid at {@code listen(2)}). */
+  /**
+   * Requires the server process to have run as {@code uid} (effective uid at {@code listen(2)}).
+   *
+   * @throws IllegalArgumentException if {@code uid} is outside 0..4294967294
+   */
   public UnixChannelBuilder expectServerUid(long uid) {
-    PeerAuthorization.Rule rule = PeerAuthorization.allowUids(uid);
-    expectations.add(
-        server ->
-            rule.denialReason(server).map(ignored -> "expected server uid " + uid + ", got "
-                + server.uid()));
-    return this;
+    return expectServer(Policy.uid(uid));
   }
 
   /**
-   * Requires the server process to run the executable at {@code executable} (compared with
-   * {@code /proc/PID/exe} after resolving symbolic links on both sides). Fails the check when the
-   * server's pid is not visible in this pid namespace or its executable cannot be read.
+   * Requires the server process to run the executable at {@code executable} ({@link
+   * Policy#executable(Path)}: {@code /proc/PID/exe} of the pinned process, symbolic links resolved
+   * on both sides). Fails the check when the server's pid is not visible in this pid namespace.
+   *
+   * @throws IllegalArgumentException if the path is not absolute
    */
   public UnixChannelBuilder expectServerExecutable(Path executable) {
-    Objects.requireNonNull(executable, "executable");
-    Path expected;
-    try {
-      expected = executable.toRealPath();
-    } catch (IOException e) {
-      throw new IllegalArgumentException("expected executable does not exist: " + executable, e);
-    }
-    expectations.add(
-        server -> {
-          if (server.pid().isEmpty()) {
-            return Optional.of("the server's pid is not visible here, so its executable is unknown");
-          }
-          Path actual;
-          try {
-            actual = Files.readSymbolicLink(Path.of("/proc", Long.toString(server.pid().getAsLong()),
-                "exe"));
-          } catch (IOException e) {
-            return Optional.of("cannot read the server's executable: " + e);
-          }
-          return actual.equals(expected)
-              ? Optional.empty()
-              : Optional.of("expected server executable " + expected + ", got " + actual);
-        });
-    return this;
+    return expectServer(Policy.executable(executable));
   }
 
   /**
-   * Adds a check of the server's identity: the rule returns empty to trust the server, or the
-   * reason not to (which the failing calls report).
+   * Requires the server to satisfy {@code policy}; the calls of a connection to a server it does
+   * not allow fail with {@code UNAVAILABLE} and the policy's reason. Several expectations must all
+   * hold.
    */
-  public UnixChannelBuilder expectServer(PeerAuthorization.Rule check) {
-    expectations.add(Objects.requireNonNull(check, "check"));
+  public UnixChannelBuilder expectServer(Policy policy) {
+    expectations.add(Objects.requireNonNull(policy, "policy"));
     return this;
   }
 
@@ -133,15 +112,10 @@ public final class UnixChannelBuilder extends ForwardingChannelBuilder2<UnixChan
   }
 
   private Optional<String> distrust(PeerIdentity server) {
-    for (PeerAuthorization.Rule rule : frozen) {
-      Optional<String> reason;
-      try {
-        reason = Objects.requireNonNull(rule.denialReason(server), "check returned null");
-      } catch (Exception e) {
-        reason = Optional.of("the server check failed: " + e);
-      }
-      if (reason.isPresent()) {
-        return reason;
+    for (Policy expectation : frozen) {
+      Decision decision = expectation.decide(server); // fails closed: a throw is an ERROR
+      if (!decision.allowed()) {
+        return Optional.of("server expected to match '" + expectation + "': " + decision);
       }
     }
     return Optional.empty();

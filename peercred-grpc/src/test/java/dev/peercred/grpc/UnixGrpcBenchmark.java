@@ -51,7 +51,7 @@ public final class UnixGrpcBenchmark {
     Server peer =
         UnixServerBuilder.forPath(peerSocket)
             .addService(echo(true))
-            .intercept(PeerAuthorization.builder().byDefault(PeerAuthorization.sameUser()).build())
+            .intercept(PeerAuthorization.builder().byDefault(dev.peercred.policy.Policy.sameUser()).build())
             .build()
             .start();
     try {
@@ -125,7 +125,7 @@ public final class UnixGrpcBenchmark {
         io.grpc.ServerInterceptors.intercept(
             ServerServiceDefinition.builder(TestService.NAME)
                 .addMethod(TestService.WHO_AM_I, handler).build(),
-            PeerAuthorization.builder().byDefault(PeerAuthorization.sameUser()).build(),
+            PeerAuthorization.builder().byDefault(dev.peercred.policy.Policy.sameUser()).build(),
             PeerIdentities.newPeerIdentifyingServerInterceptor());
     ServerServiceDefinition without =
         ServerServiceDefinition.builder(TestService.NAME)

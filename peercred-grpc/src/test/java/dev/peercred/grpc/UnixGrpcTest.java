@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.PeerCredentials;
 import dev.peercred.PeerIdentity;
+import dev.peercred.policy.Policy;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
@@ -181,8 +182,8 @@ class UnixGrpcTest {
   void policyDeniesWithPermissionDeniedAndTheHandlerNeverRuns() throws Exception {
     ServerInterceptor authz =
         PeerAuthorization.builder()
-            .byDefault(PeerAuthorization.sameUser())
-            .forMethod(TestService.SECRET, PeerAuthorization.allowUids(4_000_000_000L))
+            .byDefault(Policy.sameUser())
+            .forMethod(TestService.SECRET, Policy.uid(4_000_000_000L))
             .build();
     Path socket = start(authz);
     ManagedChannel channel = channel(UnixChannelBuilder.forPath(socket));
@@ -207,7 +208,7 @@ class UnixGrpcTest {
             PeerAuthorization.builder()
                 .byDefault(
                     caller -> {
-                      throw new IllegalStateException("policy store offline");
+                      throw new java.io.IOException("policy store offline");
                     })
                 .build());
     StatusRuntimeException denied =
@@ -220,7 +221,7 @@ class UnixGrpcTest {
 
   @Test
   void callerRunningAsAnotherUserIsDeniedAndTheHandlerNeverRuns() throws Exception {
-    Path socket = start(PeerAuthorization.builder().byDefault(PeerAuthorization.sameUser()).build());
+    Path socket = start(PeerAuthorization.builder().byDefault(Policy.sameUser()).build());
     OtherProcesses.openToEveryone(socket);
     Path cp = java.nio.file.Files.createTempDirectory("peercred-grpc-cp");
     try {
@@ -241,7 +242,7 @@ class UnixGrpcTest {
 
   @Test
   void concurrentCallsOnOneChannelAndAcrossChannelsEachSeeTheirOwnCaller() throws Exception {
-    Path socket = start(PeerAuthorization.builder().byDefault(PeerAuthorization.allowAll()).build());
+    Path socket = start(PeerAuthorization.builder().byDefault(Policy.anyone()).build());
     OtherProcesses.openToEveryone(socket);
     Path cp = java.nio.file.Files.createTempDirectory("peercred-grpc-cp");
     try {
@@ -298,7 +299,7 @@ class UnixGrpcTest {
       StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
           () -> whoAmI(channel));
       assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
-      assertTrue(refused.getStatus().getDescription().contains("expected server uid 4242"),
+      assertTrue(refused.getStatus().getDescription().contains("server expected to match 'uid 4242'"),
           refused.getStatus().toString());
     }
     assertEquals(0, service.handled.get());
@@ -312,7 +313,7 @@ class UnixGrpcTest {
     StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
         () -> whoAmI(channel));
     assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
-    assertTrue(refused.getStatus().getDescription().contains("expected server executable"),
+    assertTrue(refused.getStatus().getDescription().contains("server expected to match 'exe /usr/bin/env'"),
         refused.getStatus().toString());
     assertEquals(0, service.handled.get());
   }
@@ -322,7 +323,7 @@ class UnixGrpcTest {
     Server tcp =
         Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
             .addService(service.definition())
-            .intercept(PeerAuthorization.builder().byDefault(PeerAuthorization.allowAll()).build())
+            .intercept(PeerAuthorization.builder().byDefault(Policy.anyone()).build())
             .build()
             .start();
     servers.add(tcp);

@@ -3,6 +3,7 @@ package dev.peercred.examples.grpc;
 import dev.peercred.PeerCredentials;
 import dev.peercred.PeerIdentity;
 import dev.peercred.grpc.PeerAuthorization;
+import dev.peercred.policy.Policy;
 import dev.peercred.grpc.PeerIdentities;
 import dev.peercred.grpc.UnixServerBuilder;
 import io.grpc.Server;
@@ -51,8 +52,8 @@ public final class GrpcDemoServer implements AutoCloseable {
             .addService(reflectionV1Alpha())
             .intercept(
                 PeerAuthorization.builder()
-                    .byDefault(PeerAuthorization.allowUids(allowed))
-                    .forMethod(DemoGrpc.getOwnerOnlyMethod(), PeerAuthorization.allowUids(owner))
+                    .byDefault(Policy.uid(allowed))
+                    .forMethod(DemoGrpc.getOwnerOnlyMethod(), Policy.uid(owner))
                     .build())
             .build()
             .start();
