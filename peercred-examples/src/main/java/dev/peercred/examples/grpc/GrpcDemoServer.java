@@ -43,6 +43,17 @@ public final class GrpcDemoServer implements AutoCloseable {
     long owner = PeerCredentials.ofCurrentProcess().uid();
     long[] allowed = LongStream.concat(LongStream.of(owner), Arrays.stream(alsoAllowedUids))
         .distinct().toArray();
+    return start(socket, Policy.uid(allowed));
+  }
+
+  /**
+   * Starts the demo on {@code socket}: {@code policy} decides who may call (health and reflection
+   * included), and {@code OwnerOnly} stays limited to the server's own uid.
+   *
+   * @throws dev.peercred.AddressInUseException if a live server already listens there
+   */
+  public static GrpcDemoServer start(Path socket, Policy policy) throws IOException {
+    long owner = PeerCredentials.ofCurrentProcess().uid();
     HealthStatusManager health = new HealthStatusManager();
     Server server =
         UnixServerBuilder.forPath(socket)
@@ -52,7 +63,7 @@ public final class GrpcDemoServer implements AutoCloseable {
             .addService(reflectionV1Alpha())
             .intercept(
                 PeerAuthorization.builder()
-                    .byDefault(Policy.uid(allowed))
+                    .byDefault(policy)
                     .forMethod(DemoGrpc.getOwnerOnlyMethod(), Policy.uid(owner))
                     .build())
             .build()
