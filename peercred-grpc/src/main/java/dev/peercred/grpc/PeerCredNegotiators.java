@@ -31,11 +31,11 @@ import java.util.function.Function;
  * public grpc API only; {@code GrpcInternalsTest} fails loudly if an upgrade breaks this class.
  *
  * <p>Server chain per connection: {@code waitUntilActiveHandler} (sets the local and remote
- * address) → {@link ServerHandler} (reads {@code SO_PEERCRED} from the accepted descriptor, sets
- * {@link PeerIdentities#TRANSPORT_ATTR_PEER_IDENTITY} and {@link SecurityLevel#PRIVACY_AND_INTEGRITY})
- * → {@code grpcNegotiationHandler} (hands the attributes to the transport). The client chain is the
- * same with {@link ClientHandler}, which also checks the server's identity before any call is
- * sent.
+ * address) → {@link ServerHandler} (reads {@code SO_PEERCRED} from the accepted descriptor,
+ * sets {@link PeerIdentities#TRANSPORT_ATTR_PEER_IDENTITY} and {@link
+ * SecurityLevel#PRIVACY_AND_INTEGRITY}) → {@code grpcNegotiationHandler} (hands the attributes to
+ * the transport). The client chain is the same with {@link ClientHandler}, which also checks the
+ * server's identity before any call is sent.
  */
 final class PeerCredNegotiators {
   private static final System.Logger LOG = System.getLogger(PeerCredNegotiators.class.getName());
@@ -46,8 +46,12 @@ final class PeerCredNegotiators {
   /** Server credentials whose transports carry the client's identity, or are closed. */
   static ServerCredentials serverCredentials() {
     return InternalNettyServerCredentials.create(
-        new Negotiator(gh -> new ServerHandler(InternalProtocolNegotiators.grpcNegotiationHandler(gh),
-            gh.getNegotiationLogger()), "server"));
+        new Negotiator(
+            gh ->
+                new ServerHandler(
+                    InternalProtocolNegotiators.grpcNegotiationHandler(gh),
+                    gh.getNegotiationLogger()),
+            "server"));
   }
 
   /**
@@ -57,8 +61,13 @@ final class PeerCredNegotiators {
   static ChannelCredentials channelCredentials(
       Function<PeerIdentity, Optional<String>> check) {
     InternalProtocolNegotiator.ProtocolNegotiator negotiator =
-        new Negotiator(gh -> new ClientHandler(InternalProtocolNegotiators.grpcNegotiationHandler(gh),
-            gh.getNegotiationLogger(), check), "client");
+        new Negotiator(
+            gh ->
+                new ClientHandler(
+                    InternalProtocolNegotiators.grpcNegotiationHandler(gh),
+                    gh.getNegotiationLogger(),
+                    check),
+            "client");
     return InternalNettyChannelCredentials.create(
         new InternalProtocolNegotiator.ClientFactory() {
           @Override

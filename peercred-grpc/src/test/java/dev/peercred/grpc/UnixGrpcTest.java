@@ -350,6 +350,18 @@ class UnixGrpcTest {
   }
 
   @Test
+  void identityIsNeverReadFromAChannelThatIsNotAUnixSocket() {
+    var notUnix = new io.grpc.netty.shaded.io.netty.channel.embedded.EmbeddedChannel();
+    try {
+      java.io.IOException e =
+          assertThrows(java.io.IOException.class, () -> PeerCredNegotiators.readPeer(notUnix));
+      assertTrue(e.getMessage().contains("not a Unix domain socket channel"), e.getMessage());
+    } finally {
+      notUnix.close();
+    }
+  }
+
+  @Test
   void currentOutsideACallIsUnauthenticated() {
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class, PeerIdentities::current);
     assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
