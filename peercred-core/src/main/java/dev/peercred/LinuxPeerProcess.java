@@ -5,6 +5,7 @@ import dev.peercred.internal.linux.Fd;
 import dev.peercred.internal.linux.Pidfd;
 import dev.peercred.internal.linux.Proc;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,11 +33,19 @@ final class LinuxPeerProcess implements PeerProcess {
   private boolean parentResolved;
   private LinuxPeerProcess parent;
   private volatile boolean closed;
+  /**
+   * Closes the pidfd if the handle is dropped unclosed (an identity from {@link
+   * PeerIdentity#read(int)} that its caller never closed); the action holds only the {@link Fd}.
+   */
+  private final Cleaner.Cleanable cleanable;
+
+  private static final Cleaner CLEANER = Cleaner.create();
 
   private LinuxPeerProcess(long pid, Fd pidfd, long startTicks) {
     this.pid = pid;
     this.pidfd = pidfd;
     this.startTicks = startTicks;
+    this.cleanable = pidfd == null ? null : CLEANER.register(this, pidfd::close);
   }
 
   /**
@@ -69,7 +78,7 @@ final class LinuxPeerProcess implements PeerProcess {
                 + ": /proc is not mounted for this process's pid namespace");
       }
       Proc.Stat stat = statOrGone(pid);
-      if (stat.hasExited() || Pidfd.checkAlive(pidfd) != 0) {
+      if (stat.hasExited() || !isUnreaped(Pidfd.checkAlive(pidfd), pid)) {
         throw gone(pid);
       }
       return new LinuxPeerProcess(pid, fd, stat.startTicks());
@@ -137,13 +146,27 @@ final class LinuxPeerProcess implements PeerProcess {
       } finally {
         pidfd.release();
       }
-      if (rc == -Errno.ESRCH) {
+      if (!isUnreaped(rc, pid)) {
         throw gone(pid);
       }
-      if (rc < 0) {
-        throw new IOException(Errno.message("pidfd_send_signal", -rc, "pid=" + pid));
-      }
     }
+  }
+
+  /**
+   * Interprets {@code pidfd_send_signal(pidfd, 0)}: 0 and {@code EPERM} (we may not signal it: it
+   * runs as another user or in a user namespace we have no rights over) both mean that the process
+   * has not been reaped; {@code ESRCH} means it has.
+   *
+   * @throws IOException for any other error
+   */
+  private static boolean isUnreaped(int rc, long pid) throws IOException {
+    if (rc == 0 || rc == -Errno.EPERM) {
+      return true;
+    }
+    if (rc == -Errno.ESRCH) {
+      return false;
+    }
+    throw new IOException(Errno.message("pidfd_send_signal", -rc, "pid=" + pid));
   }
 
   private interface ProcRead<T> {
@@ -175,7 +198,7 @@ final class LinuxPeerProcess implements PeerProcess {
   public List<String> commandLine() throws IOException {
     return read(
         dir -> {
-          byte[] bytes = Files.readAllBytes(dir.resolve("cmdline"));
+          byte[] bytes = Proc.readAll(dir.resolve("cmdline"));
           List<String> arguments = new ArrayList<>();
           int start = 0;
           for (int i = 0; i < bytes.length; i++) {
@@ -204,7 +227,8 @@ final class LinuxPeerProcess implements PeerProcess {
   public Optional<String> cgroup() throws IOException {
     return read(
         dir -> {
-          for (String line : Files.readAllLines(dir.resolve("cgroup"), StandardCharsets.UTF_8)) {
+          String text = new String(Proc.readAll(dir.resolve("cgroup")), StandardCharsets.UTF_8);
+          for (String line : text.split("\n")) {
             if (line.startsWith("0::")) {
               return Optional.of(line.substring(3));
             }
@@ -275,8 +299,8 @@ final class LinuxPeerProcess implements PeerProcess {
     lock.lock();
     try {
       closed = true;
-      if (pidfd != null) {
-        pidfd.close();
+      if (cleanable != null) {
+        cleanable.clean(); // closes the pidfd, once
       }
       if (parent != null) {
         parent.close();

@@ -68,6 +68,13 @@ final class Peers {
    */
   static Process client(Path socket, long uid, long gid, List<Long> groups, String input)
       throws IOException {
+    return client(PYTHON, socket, uid, gid, groups, input);
+  }
+
+  /** Like {@link #client(Path, long, long, List, String)} with another Python executable. */
+  static Process client(
+      Path python, Path socket, long uid, long gid, List<Long> groups, String input)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(SETPRIV.toString());
     command.add("--reuid=" + uid);
@@ -79,7 +86,7 @@ final class Peers {
           "--groups="
               + String.join(",", groups.stream().map(String::valueOf).toList()));
     }
-    command.addAll(List.of(PYTHON.toString(), "-c", CLIENT, socket.toString(), input));
+    command.addAll(List.of(python.toString(), "-c", CLIENT, socket.toString(), input));
     return new ProcessBuilder(command).redirectErrorStream(false).start();
   }
 
@@ -102,10 +109,15 @@ final class Peers {
   /** A client process and the server side of its connection. */
   record Accepted(Process client, UnixConnection connection) implements AutoCloseable {
     @Override
-    public void close() throws Exception {
+    public void close() {
       connection.close();
-      client.waitFor(20, TimeUnit.SECONDS);
-      client.destroyForcibly();
+      try {
+        client.waitFor(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        client.destroyForcibly();
+      }
     }
   }
 

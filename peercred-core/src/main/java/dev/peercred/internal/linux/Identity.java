@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
  * Reads the socket options beyond {@code SO_PEERCRED} that describe a Unix socket's peer: its
  * supplementary groups, security label and a pidfd for its process (see {@code socket(7)} and
  * {@code unix(7)}). Each method takes a descriptor that the caller holds open for the call and
- * returns {@code -errno} on failure; none of them blocks.
+ * reports a failure by its errno, never by an exception; none of them blocks.
  */
 public final class Identity {
   private Identity() {}
@@ -23,7 +23,7 @@ public final class Identity {
   /** Longest security label accepted; real SELinux contexts are well under 1 KiB. */
   private static final int MAX_LABEL = 1 << 16;
 
-  /** The result of a read that can fail: the value, or {@code -errno} in {@link #errno}. */
+  /** The result of a read that can fail: the value, or the (positive) errno of the failure. */
   public record Result<T>(T value, int errno) {
     static <T> Result<T> ok(T value) {
       return new Result<>(value, 0);
@@ -113,5 +113,32 @@ public final class Identity {
       return -Errno.EINVAL;
     }
     return pidfd[0];
+  }
+
+  private static volatile Boolean peerPidfdSupported;
+
+  /**
+   * True if this kernel gives pidfds for socket peers ({@code SO_PEERPIDFD}, Linux 6.5+); probed
+   * once on a socket pair, never throws.
+   */
+  public static boolean peerPidfdSupported() {
+    Boolean supported = peerPidfdSupported;
+    if (supported == null) {
+      supported = false;
+      if (Platform.isSupported()) {
+        int[] fds = new int[2];
+        if (LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds) == 0) {
+          int pidfd = peerPidfd(fds[0]);
+          supported = pidfd >= 0;
+          if (pidfd >= 0) {
+            LibC.close(pidfd);
+          }
+          LibC.close(fds[0]);
+          LibC.close(fds[1]);
+        }
+      }
+      peerPidfdSupported = supported;
+    }
+    return supported;
   }
 }
