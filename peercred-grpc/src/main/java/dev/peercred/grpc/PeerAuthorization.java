@@ -1,15 +1,16 @@
 package dev.peercred.grpc;
 
 import dev.peercred.PeerIdentity;
+import dev.peercred.policy.Audit;
 import dev.peercred.policy.Decision;
 import dev.peercred.policy.Policy;
+import io.grpc.Grpc;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
-import java.lang.System.Logger.Level;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -31,11 +32,11 @@ import java.util.Objects;
  * }
  *
  * <p>The policy is evaluated at the start of each call, on the call's executor, so policies that
- * read names or {@code /proc} see the values of that moment.
+ * read names or {@code /proc} see the values of that moment. Every denial is audited ({@link
+ * dev.peercred.policy.Audit#command}: a log line and a JFR event); allowed calls too with {@link
+ * Builder#auditAllowedCalls(boolean)}.
  */
 public final class PeerAuthorization {
-  private static final System.Logger LOG = System.getLogger(PeerAuthorization.class.getName());
-
   private PeerAuthorization() {}
 
   /** Returns a builder whose default policy denies every call that no other policy covers. */
@@ -48,8 +49,20 @@ public final class PeerAuthorization {
     private Policy byDefault = Policy.anyOf(); // allows nobody
     private final Map<String, Policy> services = new HashMap<>();
     private final Map<String, Policy> methods = new HashMap<>();
+    private boolean auditAllowed;
 
     private Builder() {}
+
+    /**
+     * Also audits allowed calls (off by default: a busy server makes many). Denied calls are
+     * always audited: a {@code dev.peercred.audit} log line and a {@code
+     * dev.peercred.CommandDecision} JFR event ({@link Audit#command}), whose command is the full
+     * method name and whose endpoint is the server's socket.
+     */
+    public Builder auditAllowedCalls(boolean audit) {
+      auditAllowed = audit;
+      return this;
+    }
 
     /** Sets the policy for methods that neither a method nor a service policy covers. */
     public Builder byDefault(Policy policy) {
@@ -94,12 +107,15 @@ public final class PeerAuthorization {
 
     /** Returns the interceptor enforcing the policies collected so far. */
     public ServerInterceptor build() {
-      return new Interceptor(byDefault, Map.copyOf(services), Map.copyOf(methods));
+      return new Interceptor(byDefault, Map.copyOf(services), Map.copyOf(methods), auditAllowed);
     }
   }
 
   private record Interceptor(
-      Policy byDefault, Map<String, Policy> services, Map<String, Policy> methods)
+      Policy byDefault,
+      Map<String, Policy> services,
+      Map<String, Policy> methods,
+      boolean auditAllowed)
       implements ServerInterceptor {
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(
@@ -114,11 +130,11 @@ public final class PeerAuthorization {
         policy = services.getOrDefault(method.getServiceName(), byDefault);
       }
       Decision decision = policy.decide(caller); // fails closed: a throw is an ERROR
+      if (auditAllowed || !decision.allowed()) {
+        Audit.command(caller, method.getFullMethodName(), decision,
+            String.valueOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR)));
+      }
       if (!decision.allowed()) {
-        if (decision.outcome() == Decision.Outcome.ERROR) {
-          LOG.log(Level.WARNING, "policy could not decide for {0} calling {1}: {2}", caller,
-              method.getFullMethodName(), decision.reason());
-        }
         return refuse(
             call,
             Status.PERMISSION_DENIED.withDescription(

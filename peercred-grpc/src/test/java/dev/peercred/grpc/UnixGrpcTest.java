@@ -48,8 +48,31 @@ class UnixGrpcTest {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final TestService service = new TestService();
 
+  private final List<String> audit = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.logging.Handler auditHandler =
+      new java.util.logging.Handler() {
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+          audit.add(record.getMessage());
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+
+  @org.junit.jupiter.api.BeforeEach
+  void captureAudit() {
+    java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
+        .addHandler(auditHandler);
+  }
+
   @AfterEach
   void close() throws InterruptedException {
+    java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
+        .removeHandler(auditHandler);
     for (ManagedChannel channel : channels) {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -199,6 +222,11 @@ class UnixGrpcTest {
         denied.getStatus().getDescription());
     assertTrue(denied.getStatus().getDescription().contains("4000000000"));
     assertEquals(1, service.handled.get());
+    assertTrue(
+        audit.stream().anyMatch(line -> line.startsWith("command peercred.test.Peer/Secret DENY")
+            && line.contains("endpoint=" + socket)),
+        "audit lines: " + audit);
+    assertTrue(audit.stream().noneMatch(line -> line.contains("WhoAmI")), "allowed calls: " + audit);
   }
 
   @Test
