@@ -1,0 +1,420 @@
+package dev.peercred.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peercred.PeerCredentials;
+import dev.peercred.PeerIdentity;
+import dev.peercred.policy.Policy;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.SecurityLevel;
+import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class UnixGrpcTest {
+  @TempDir Path dir;
+
+  private final List<Server> servers = new ArrayList<>();
+  private final List<ManagedChannel> channels = new ArrayList<>();
+  private final TestService service = new TestService();
+
+  private final List<String> audit = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final java.util.logging.Handler auditHandler =
+      new java.util.logging.Handler() {
+        @Override
+        public void publish(java.util.logging.LogRecord record) {
+          audit.add(record.getMessage());
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+
+  @org.junit.jupiter.api.BeforeEach
+  void captureAudit() {
+    java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
+        .addHandler(auditHandler);
+  }
+
+  @AfterEach
+  void close() throws InterruptedException {
+    java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
+        .removeHandler(auditHandler);
+    for (ManagedChannel channel : channels) {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    for (Server server : servers) {
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private Path start(ServerInterceptor... interceptors) throws Exception {
+    Path socket = dir.resolve("grpc.sock");
+    UnixServerBuilder builder = UnixServerBuilder.forPath(socket).addService(service.definition());
+    for (ServerInterceptor interceptor : interceptors) {
+      builder.intercept(interceptor);
+    }
+    servers.add(builder.build().start());
+    return socket;
+  }
+
+  private ManagedChannel channel(UnixChannelBuilder builder) {
+    ManagedChannel channel = builder.build();
+    channels.add(channel);
+    return channel;
+  }
+
+  private static String whoAmI(io.grpc.Channel channel) {
+    return ClientCalls.blockingUnaryCall(
+        channel, TestService.WHO_AM_I, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+        "hi");
+  }
+
+  @Test
+  void unaryCallSeesTheCallersPidUidAndGid() throws Exception {
+    Path socket = start();
+    ManagedChannel channel = channel(UnixChannelBuilder.forPath(socket));
+    PeerCredentials me = PeerCredentials.ofCurrentProcess();
+    assertEquals(me.pid().getAsLong() + " " + me.uid() + " " + me.gid(), whoAmI(channel));
+    assertEquals(1, service.handled.get());
+  }
+
+  @Test
+  void streamingCallSeesTheCallerOnEveryMessage() throws Exception {
+    Path socket = start();
+    ManagedChannel channel = channel(UnixChannelBuilder.forPath(socket));
+    PeerCredentials me = PeerCredentials.ofCurrentProcess();
+    String expected = me.pid().getAsLong() + " " + me.uid() + " " + me.gid();
+    List<String> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<String> requests =
+        io.grpc.stub.ClientCalls.asyncBidiStreamingCall(
+            channel.newCall(TestService.CHAT, CallOptions.DEFAULT),
+            new StreamObserver<String>() {
+              @Override
+              public void onNext(String value) {
+                replies.add(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {
+                done.complete(null);
+              }
+            });
+    for (int i = 0; i < 5; i++) {
+      requests.onNext("m" + i);
+    }
+    requests.onCompleted();
+    done.get(10, TimeUnit.SECONDS);
+    assertEquals(5, replies.size());
+    for (int i = 0; i < 5; i++) {
+      assertEquals("m" + i + ": " + expected, replies.get(i));
+    }
+  }
+
+  @Test
+  void transportReportsPrivacyAndIntegrityAndDomainSocketAddresses() throws Exception {
+    AtomicReference<ServerCall<?, ?>> seen = new AtomicReference<>();
+    Path socket =
+        start(
+            new ServerInterceptor() {
+              @Override
+              public <Q, R> ServerCall.Listener<Q> interceptCall(
+                  ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+                seen.set(call);
+                return next.startCall(call, headers);
+              }
+            });
+    AtomicReference<PeerIdentity> serverSeenByClient = new AtomicReference<>();
+    ClientInterceptor capture =
+        new ClientInterceptor() {
+          @Override
+          public <Q, R> ClientCall<Q, R> interceptCall(
+              io.grpc.MethodDescriptor<Q, R> method, CallOptions options, io.grpc.Channel next) {
+            return new ForwardingClientCall.SimpleForwardingClientCall<>(
+                next.newCall(method, options)) {
+              @Override
+              public void start(Listener<R> listener, Metadata headers) {
+                super.start(
+                    new io.grpc.ForwardingClientCallListener.SimpleForwardingClientCallListener<>(
+                        listener) {
+                      @Override
+                      public void onHeaders(Metadata h) {
+                        serverSeenByClient.set(
+                            getAttributes().get(PeerIdentities.TRANSPORT_ATTR_PEER_IDENTITY));
+                        super.onHeaders(h);
+                      }
+                    },
+                    headers);
+              }
+            };
+          }
+        };
+    whoAmI(channel(UnixChannelBuilder.forPath(socket).intercept(capture)));
+    ServerCall<?, ?> call = seen.get();
+    assertEquals(SecurityLevel.PRIVACY_AND_INTEGRITY, call.getSecurityLevel());
+    SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+    SocketAddress local = call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR);
+    assertInstanceOf(DomainSocketAddress.class, remote);
+    assertEquals(socket.toString(), ((DomainSocketAddress) local).path());
+    PeerIdentity caller = PeerIdentities.fromCall(call).orElseThrow();
+    assertEquals(ProcessHandle.current().pid(), caller.pid().getAsLong());
+    PeerIdentity server = serverSeenByClient.get();
+    assertEquals(ProcessHandle.current().pid(), server.pid().getAsLong());
+  }
+
+  @Test
+  void policyDeniesWithPermissionDeniedAndTheHandlerNeverRuns() throws Exception {
+    ServerInterceptor authz =
+        PeerAuthorization.builder()
+            .byDefault(Policy.sameUser())
+            .forMethod(TestService.SECRET, Policy.uid(4_000_000_000L))
+            .build();
+    Path socket = start(authz);
+    ManagedChannel channel = channel(UnixChannelBuilder.forPath(socket));
+    whoAmI(channel); // default rule: same user, allowed
+    StatusRuntimeException denied =
+        assertThrows(
+            StatusRuntimeException.class,
+            () -> ClientCalls.blockingUnaryCall(channel, TestService.SECRET, CallOptions.DEFAULT,
+                "x"));
+    assertEquals(Status.Code.PERMISSION_DENIED, denied.getStatus().getCode());
+    assertTrue(
+        denied.getStatus().getDescription().contains("may not call peercred.test.Peer/Secret"),
+        denied.getStatus().getDescription());
+    assertTrue(denied.getStatus().getDescription().contains("4000000000"));
+    assertEquals(1, service.handled.get());
+    assertTrue(
+        audit.stream().anyMatch(line -> line.startsWith("command peercred.test.Peer/Secret DENY")
+            && line.contains("endpoint=" + socket)),
+        "audit lines: " + audit);
+    assertTrue(audit.stream().noneMatch(line -> line.contains("WhoAmI")), "allowed calls: " + audit);
+  }
+
+  @Test
+  void ruleThatThrowsDenies() throws Exception {
+    Path socket =
+        start(
+            PeerAuthorization.builder()
+                .byDefault(
+                    caller -> {
+                      throw new java.io.IOException("policy store offline");
+                    })
+                .build());
+    StatusRuntimeException denied =
+        assertThrows(StatusRuntimeException.class,
+            () -> whoAmI(channel(UnixChannelBuilder.forPath(socket))));
+    assertEquals(Status.Code.PERMISSION_DENIED, denied.getStatus().getCode());
+    assertTrue(denied.getStatus().getDescription().contains("policy store offline"));
+    assertEquals(0, service.handled.get());
+  }
+
+  @Test
+  void callerRunningAsAnotherUserIsDeniedAndTheHandlerNeverRuns() throws Exception {
+    Path socket = start(PeerAuthorization.builder().byDefault(Policy.sameUser()).build());
+    OtherProcesses.openToEveryone(socket);
+    Path cp = java.nio.file.Files.createTempDirectory("peercred-grpc-cp");
+    try {
+      String classPath = OtherProcesses.readableClassPath(cp);
+      OtherProcesses.Result result =
+          OtherProcesses.finish(OtherProcesses.start(classPath, 65534L, socket, 1, 2));
+      assertEquals(0, result.exit(), result.stderr());
+      assertEquals(2, result.answers().size(), result.stderr());
+      for (String answer : result.answers()) {
+        assertTrue(answer.startsWith("STATUS PERMISSION_DENIED "), answer);
+        assertTrue(answer.contains("uid=65534"), answer);
+      }
+      assertEquals(0, service.handled.get());
+    } finally {
+      deleteTree(cp);
+    }
+  }
+
+  @Test
+  void concurrentCallsOnOneChannelAndAcrossChannelsEachSeeTheirOwnCaller() throws Exception {
+    Path socket = start(PeerAuthorization.builder().byDefault(Policy.anyone()).build());
+    OtherProcesses.openToEveryone(socket);
+    Path cp = java.nio.file.Files.createTempDirectory("peercred-grpc-cp");
+    try {
+      String classPath = OtherProcesses.readableClassPath(cp);
+      List<Process> callers = new ArrayList<>();
+      for (Long uid : new Long[] {null, 65534L, 65533L}) {
+        callers.add(OtherProcesses.start(classPath, uid, socket, 3, 20));
+      }
+      // Meanwhile, this process calls too, on one channel from many threads.
+      ManagedChannel mine = channel(UnixChannelBuilder.forPath(socket));
+      List<CompletableFuture<String>> myCalls = new ArrayList<>();
+      for (int i = 0; i < 50; i++) {
+        myCalls.add(CompletableFuture.supplyAsync(() -> whoAmI(mine)));
+      }
+      PeerCredentials me = PeerCredentials.ofCurrentProcess();
+      String myView = me.pid().getAsLong() + " " + me.uid() + " " + me.gid();
+      for (CompletableFuture<String> call : myCalls) {
+        assertEquals(myView, call.get(30, TimeUnit.SECONDS));
+      }
+      java.util.Set<String> selves = new java.util.HashSet<>();
+      for (Process caller : callers) {
+        OtherProcesses.Result result = OtherProcesses.finish(caller);
+        assertEquals(0, result.exit(), result.stderr());
+        assertEquals(60, result.answers().size(), result.stderr());
+        for (String answer : result.answers()) {
+          assertEquals("OK " + result.self(), answer);
+        }
+        selves.add(result.self());
+      }
+      assertEquals(3, selves.size(), "each caller is a distinct process: " + selves);
+      assertEquals(50 + 3 * 60, service.handled.get());
+    } finally {
+      deleteTree(cp);
+    }
+  }
+
+  @Test
+  void serverCheckPassesForTheRightServer() throws Exception {
+    Path socket = start();
+    PeerCredentials me = PeerCredentials.ofCurrentProcess();
+    ManagedChannel channel =
+        channel(
+            UnixChannelBuilder.forPath(socket)
+                .expectServerUid(me.uid())
+                .expectServerExecutable(Path.of(OtherProcesses.JAVA)));
+    assertEquals(me.pid().getAsLong() + " " + me.uid() + " " + me.gid(), whoAmI(channel));
+  }
+
+  @Test
+  void serverCheckFailsEveryCallWithUnavailableForAWrongUid() throws Exception {
+    Path socket = start();
+    ManagedChannel channel = channel(UnixChannelBuilder.forPath(socket).expectServerUid(4242));
+    for (int i = 0; i < 2; i++) {
+      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+          () -> whoAmI(channel));
+      assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+      assertTrue(refused.getStatus().getDescription().contains("server expected to match 'uid 4242'"),
+          refused.getStatus().toString());
+    }
+    assertEquals(0, service.handled.get());
+  }
+
+  @Test
+  void serverCheckFailsForAWrongExecutable() throws Exception {
+    Path socket = start();
+    ManagedChannel channel =
+        channel(UnixChannelBuilder.forPath(socket).expectServerExecutable(Path.of("/usr/bin/env")));
+    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+        () -> whoAmI(channel));
+    assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
+    assertTrue(refused.getStatus().getDescription().contains("server expected to match 'exe /usr/bin/env'"),
+        refused.getStatus().toString());
+    assertEquals(0, service.handled.get());
+  }
+
+  @Test
+  void tcpServerWithTheInterceptorsRefusesEveryCall() throws Exception {
+    Server tcp =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .addService(service.definition())
+            .intercept(PeerAuthorization.builder().byDefault(Policy.anyone()).build())
+            .build()
+            .start();
+    servers.add(tcp);
+    Server tcpIdentityOnly =
+        Grpc.newServerBuilderForPort(0, InsecureServerCredentials.create())
+            .addService(service.definition())
+            .intercept(PeerIdentities.newPeerIdentifyingServerInterceptor())
+            .build()
+            .start();
+    servers.add(tcpIdentityOnly);
+    for (Server server : List.of(tcp, tcpIdentityOnly)) {
+      ManagedChannel channel =
+          Grpc.newChannelBuilderForAddress(
+                  "127.0.0.1", server.getPort(), InsecureChannelCredentials.create())
+              .build();
+      channels.add(channel);
+      StatusRuntimeException refused =
+          assertThrows(StatusRuntimeException.class, () -> whoAmI(channel));
+      assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode());
+      assertTrue(refused.getStatus().getDescription().contains("carries no peer identity"),
+          refused.getStatus().toString());
+    }
+    assertEquals(0, service.handled.get());
+  }
+
+  @Test
+  void identityIsNeverReadFromAChannelThatIsNotAUnixSocket() {
+    var notUnix = new io.grpc.netty.shaded.io.netty.channel.embedded.EmbeddedChannel();
+    try {
+      java.io.IOException e =
+          assertThrows(java.io.IOException.class, () -> PeerCredNegotiators.readPeer(notUnix));
+      assertTrue(e.getMessage().contains("not a Unix domain socket channel"), e.getMessage());
+    } finally {
+      notUnix.close();
+    }
+  }
+
+  @Test
+  void currentOutsideACallIsUnauthenticated() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, PeerIdentities::current);
+    assertEquals(Status.Code.UNAUTHENTICATED, e.getStatus().getCode());
+  }
+
+  @Test
+  void deadServersSocketFileIsReplacedAndALiveOneIsNot() throws Exception {
+    Path socket = dir.resolve("grpc.sock");
+    try (var stale = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+      stale.bind(java.net.UnixDomainSocketAddress.of(socket));
+    } // closed: the file stays, nobody listens
+    start();
+    assertThrows(
+        dev.peercred.AddressInUseException.class,
+        () -> UnixServerBuilder.forPath(socket).addService(service.definition()).build().start());
+    assertTrue(whoAmI(channel(UnixChannelBuilder.forPath(socket))).endsWith(
+        PeerCredentials.ofCurrentProcess().uid() + " " + PeerCredentials.ofCurrentProcess().gid()));
+  }
+
+  static void deleteTree(Path root) throws java.io.IOException {
+    try (var all = java.nio.file.Files.walk(root)) {
+      for (Iterator<Path> it = all.sorted(java.util.Comparator.reverseOrder()).iterator();
+          it.hasNext(); ) {
+        java.nio.file.Files.deleteIfExists(it.next());
+      }
+    }
+  }
+}
