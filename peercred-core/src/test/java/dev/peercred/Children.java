@@ -54,6 +54,57 @@ final class Children {
     }
   }
 
+  /**
+   * What each open descriptor of this process points to, as {@code fd -> target}, after one
+   * connection has been made and closed, so that descriptors opened once per process (the
+   * pollers' epoll instances) are part of the baseline.
+   */
+  static java.util.Map<Integer, String> baselineDescriptors() throws IOException {
+    var name = UnixSocketAddress.ofAbstract("peercred-warm-up-" + ProcessHandle.current().pid());
+    try (UnixListener listener = UnixListener.bind(name, ListenerOptions.defaults());
+        UnixConnection client = UnixConnection.connect(name, java.time.Duration.ZERO);
+        UnixConnection server = listener.accept()) {
+      client.writeFully(new byte[1], 0, 1);
+      server.inputStream().read();
+    }
+    return descriptors();
+  }
+
+  /** What each open descriptor of this process points to, as {@code fd -> target}. */
+  static java.util.Map<Integer, String> descriptors() throws IOException {
+    java.util.Map<Integer, String> map = new java.util.TreeMap<>();
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          map.put(Integer.parseInt(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
+        } catch (IOException e) {
+          // closed meanwhile (the directory stream's own descriptor, for one)
+        }
+      }
+    }
+    return map;
+  }
+
+  /**
+   * Waits up to 20 s until this process has no more descriptors open than {@code baseline} (from
+   * {@link #descriptors()}); fails listing the extra ones.
+   */
+  static void awaitDescriptorsBackTo(java.util.Map<Integer, String> baseline) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (true) {
+      java.util.Map<Integer, String> now = descriptors();
+      if (now.size() <= baseline.size()) {
+        return;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        now.entrySet().removeAll(baseline.entrySet());
+        throw new AssertionError(
+            "descriptors not back to baseline " + baseline.size() + " in 20 s; extra: " + now);
+      }
+      Thread.sleep(10);
+    }
+  }
+
   /** The descriptor number in {@code UnixConnection[fd=12, ...]}. */
   static int fdOf(Object socketOwner) {
     String s = socketOwner.toString();

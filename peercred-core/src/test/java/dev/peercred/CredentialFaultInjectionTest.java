@@ -62,7 +62,7 @@ class CredentialFaultInjectionTest {
 
   @Test
   void failuresAreCountedAndListenerKeepsAcceptingUnderLoad() throws Exception {
-    int baseline = Children.openDescriptors();
+    var baseline = Children.baselineDescriptors();
     try (UnixListener listener = UnixListener.bind(dir.resolve("s"))) {
       listener.credentialReadFault = Errno.EINVAL;
       CompletableFuture<UnixConnection> accepted = acceptAsync(listener);
@@ -79,7 +79,7 @@ class CredentialFaultInjectionTest {
         assertTrue(served.isOpen());
       }
     }
-    waitFor(() -> Children.openDescriptors() <= baseline);
+    Children.awaitDescriptorsBackTo(baseline);
   }
 
   private static void assertClosedByServer(UnixConnection client) throws IOException {
