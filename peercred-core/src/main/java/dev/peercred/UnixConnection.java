@@ -137,7 +137,9 @@ public final class UnixConnection implements ByteChannel {
 
   /**
    * Everything that can be learned about the peer: credentials, groups, security label, the pinned
-   * process, names. Values beyond the credentials are read on first use.
+   * process, names. Values beyond the credentials are read from the socket on first use (call
+   * {@link PeerIdentity#process()} right after accepting to pin the process as early as possible).
+   * The identity, and the pidfd it may hold, is closed with this connection.
    */
   public PeerIdentity peerIdentity() {
     PeerIdentity identity = peerIdentity;
@@ -145,7 +147,7 @@ public final class UnixConnection implements ByteChannel {
       synchronized (this) {
         identity = peerIdentity;
         if (identity == null) {
-          identity = new PeerIdentity(peerCredentials);
+          identity = new PeerIdentity(peerCredentials, socket);
           peerIdentity = identity;
         }
       }
@@ -380,18 +382,25 @@ public final class UnixConnection implements ByteChannel {
         }
       }
       socket.shutdown(LibC.SHUT_WR);
-      byte[] sink = new byte[8192];
-      long drained = 0;
-      while (drained < (1 << 20)) {
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) {
-          break;
+      // Drain only if no other thread is reading: one waiter per descriptor.
+      if (readLock.tryLock()) {
+        try {
+          byte[] sink = new byte[8192];
+          long drained = 0;
+          while (drained < (1 << 20)) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+              break;
+            }
+            int n = socket.read(sink, 0, sink.length, remaining);
+            if (n < 0) {
+              break;
+            }
+            drained += n;
+          }
+        } finally {
+          readLock.unlock();
         }
-        int n = socket.read(sink, 0, sink.length, remaining);
-        if (n < 0) {
-          break;
-        }
-        drained += n;
       }
     } catch (IOException | RuntimeException e) {
       // The peer may be gone already; closing below is all that is left to do.
@@ -406,10 +415,17 @@ public final class UnixConnection implements ByteChannel {
     return !socket.isClosed();
   }
 
-  /** Closes the connection and wakes any thread blocked on it; idempotent. */
+  /**
+   * Closes the connection and wakes any thread blocked on it, and closes its {@linkplain
+   * #peerIdentity() peer identity}; idempotent.
+   */
   @Override
   public void close() {
     socket.close();
+    PeerIdentity identity = peerIdentity;
+    if (identity != null) {
+      identity.close();
+    }
   }
 
   /** Reads well in a log line: {@code UnixConnection[fd=12, peer pid=42 uid=1000 gid=1000]}. */

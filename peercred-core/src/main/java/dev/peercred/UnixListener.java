@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A listening Unix domain stream socket whose every accepted connection carries its client's
@@ -50,6 +51,8 @@ public final class UnixListener implements AutoCloseable {
   private final ListenerOptions options;
   private final Object fileKey;
   private final AtomicLong credentialFailures = new AtomicLong();
+  /** One waiter per descriptor and poller: concurrent accepts take turns. */
+  private final ReentrantLock acceptLock = new ReentrantLock();
 
   /**
    * Fault injection for tests in this package: when non-zero, the credential read of every
@@ -177,6 +180,15 @@ public final class UnixListener implements AutoCloseable {
    *     when the process has no descriptors left
    */
   public UnixConnection accept() throws IOException {
+    acceptLock.lock();
+    try {
+      return acceptOne();
+    } finally {
+      acceptLock.unlock();
+    }
+  }
+
+  private UnixConnection acceptOne() throws IOException {
     byte[] peer = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
     int[] length = new int[1];
     int[] ucred = new int[3];

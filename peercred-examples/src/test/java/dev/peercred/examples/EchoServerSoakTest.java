@@ -37,6 +37,10 @@ class EchoServerSoakTest {
   private static final int CONNECTIONS = Integer.getInteger("peercred.soak.connections", 100_000);
   private static final int ALLOWED_THREADS = 4;
 
+  /** Held so the level set below sticks: 20,000 "UID mismatch" lines would only bury the output. */
+  private static final java.util.logging.Logger ECHO_LOG =
+      java.util.logging.Logger.getLogger("dev.peercred.echo");
+
   @TempDir Path dir;
 
   @Test
@@ -47,6 +51,8 @@ class EchoServerSoakTest {
     Assumptions.assumeTrue(
         Files.isExecutable(Path.of("/usr/bin/setpriv")), "setpriv (util-linux) is not installed");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    java.util.logging.Level level = ECHO_LOG.getLevel();
+    ECHO_LOG.setLevel(java.util.logging.Level.WARNING);
     Path socket = dir.resolve("echo.sock");
     UnixListener listener = UnixListener.bind(socket);
     Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -115,6 +121,7 @@ class EchoServerSoakTest {
     } finally {
       server.close();
       acceptor.join(10_000);
+      ECHO_LOG.setLevel(level);
     }
   }
 
