@@ -31,6 +31,12 @@ final class EchoProcess implements AutoCloseable {
    * @param prefix a command that runs the JVM (for example {@code prlimit --nofile=N:N --}), or none
    */
   static EchoProcess start(Path dir, List<String> prefix, String... jvmOptions) throws Exception {
+    return start(dir, prefix, EchoServer.class, jvmOptions);
+  }
+
+  /** Like {@link #start(Path, List, String...)} for another example server taking a socket path. */
+  static EchoProcess start(Path dir, List<String> prefix, Class<?> main, String... jvmOptions)
+      throws Exception {
     Path socket = dir.resolve("echo.sock");
     Path log = dir.resolve("echo.log");
     List<String> command = new ArrayList<>(prefix);
@@ -40,7 +46,7 @@ final class EchoProcess implements AutoCloseable {
     command.addAll(List.of(jvmOptions));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
-    command.add(EchoServer.class.getName());
+    command.add(main.getName());
     command.add(socket.toString());
     Process process =
         new ProcessBuilder(command)
@@ -55,7 +61,7 @@ final class EchoProcess implements AutoCloseable {
       }
       if (Files.exists(socket)) {
         try {
-          if (echo.roundTrip("ping").equals("> ping")) {
+          if (!echo.roundTrip("ping").isEmpty()) {
             return echo;
           }
         } catch (IOException e) {

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Sends 100 MB lines to an echo server whose heap is 64 MB: each client gets an error line and a
- * close after about {@link EchoServer#MAX_LINE} bytes, and the server neither runs out of memory
+ * Sends 100 MB lines to the echo and key-value servers running with a 64 MB heap: each client gets
+ * an error line and a close after about the line limit, and the server neither runs out of memory
  * nor stops serving.
  */
 @Timeout(120)
@@ -57,6 +57,25 @@ class EchoServerOversizedLineTest {
       String longest = "y".repeat(EchoServer.MAX_LINE);
       assertEquals("> " + longest, echo.roundTrip(longest), "a line at the limit is echoed");
       assertFalse(echo.log().contains("OutOfMemoryError"), echo.log());
+    }
+  }
+
+  @Test
+  void kvServerAnswersAHundredMegabyteCommandWithAnErrorNeverOutOfMemory() throws Exception {
+    try (EchoProcess kv = EchoProcess.start(dir, List.of(), KvServer.class, "-Xmx64m")) {
+      UnixConnection client = UnixConnection.connect(kv.socket);
+      client.setReadTimeout(Duration.ofSeconds(30));
+      CompletableFuture<Long> writer = writeHugeLine(client);
+      CompletableFuture<String> reader = readUntilClosed(client);
+      assertEquals(
+          "error: line longer than " + KvServer.MAX_LINE + " bytes\n",
+          reader.get(60, TimeUnit.SECONDS));
+      assertTrue(writer.get(60, TimeUnit.SECONDS) < HUNDRED_MB);
+      client.close();
+      assertTrue(kv.process.isAlive(), kv.log());
+      assertEquals("ok", kv.roundTrip("set k v"));
+      assertEquals("ok v", kv.roundTrip("get k"));
+      assertFalse(kv.log().contains("OutOfMemoryError"), kv.log());
     }
   }
 
