@@ -161,21 +161,39 @@ public final class PeerIdentity implements AutoCloseable {
   }
 
   /**
-   * Reads the groups, the label and the process now, keeping each failure for its accessor to
-   * throw. The process's start time is captured here, as close to {@code connect(2)} as possible.
+   * Reads the groups, the label and the process now instead of on first use, keeping each failure
+   * for its accessor to throw: for a server that accepts on one thread and decides on another, or
+   * that wants the process pinned (and its start time captured) as close to {@code connect(2)} as
+   * possible. Never throws.
+   *
+   * @return this identity
    */
-  void prefetch() {
-    for (int i = 0; i < 3; i++) {
-      try {
-        switch (i) {
-          case 0 -> groups();
-          case 1 -> securityLabel();
-          default -> process();
-        }
-      } catch (IOException e) {
-        // kept in the *Failure field and thrown again by the accessor
-      }
+  public PeerIdentity prefetch() {
+    try {
+      groups();
+    } catch (IOException e) {
+      // kept in groupsFailure; groups() throws it again
     }
+    try {
+      securityLabel();
+    } catch (IOException e) {
+      // kept in labelFailure
+    }
+    try {
+      process();
+    } catch (IOException e) {
+      // kept in processFailure
+    }
+    return this;
+  }
+
+  /**
+   * True if this kernel can pin peer processes with a pidfd ({@code SO_PEERPIDFD}, Linux 6.5+), so
+   * that {@link PeerProcess#isPinned()} is true for the processes {@link #process()} gives. Probed
+   * once; false on other platforms. Never throws.
+   */
+  public static boolean canPinProcesses() {
+    return Identity.peerPidfdSupported();
   }
 
   /** The pid, uid and gid from {@code SO_PEERCRED}, captured at connect time. */

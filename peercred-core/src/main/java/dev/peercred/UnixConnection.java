@@ -137,8 +137,8 @@ public final class UnixConnection implements ByteChannel {
 
   /**
    * Everything that can be learned about the peer: credentials, groups, security label, the pinned
-   * process, names. Values beyond the credentials are read from the socket on first use (call
-   * {@link PeerIdentity#process()} right after accepting to pin the process as early as possible).
+   * process, names. Values beyond the credentials are read from the socket on first use, or at
+   * once by {@link PeerIdentity#prefetch()} (to pin the process as early as possible).
    * The identity, and the pidfd it may hold, is closed with this connection.
    */
   public PeerIdentity peerIdentity() {

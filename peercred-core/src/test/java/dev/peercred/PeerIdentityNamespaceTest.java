@@ -63,6 +63,14 @@ class PeerIdentityNamespaceTest {
     return seen;
   }
 
+  private static byte[] readQuietly(Process process) {
+    try {
+      return process.getInputStream().readAllBytes();
+    } catch (IOException e) {
+      return e.toString().getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
   @FunctionalInterface
   private interface ClientRun {
     void run(Path socket) throws Exception;
@@ -91,7 +99,10 @@ class PeerIdentityNamespaceTest {
         probe(
             List.of("--user", "--map-root-user"),
             socket -> client[0] = PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L), socket));
-    assertEquals(0, client[0].waitFor(), "client failed");
+    assertEquals(
+        0,
+        client[0].waitFor(),
+        () -> "client failed: " + new String(readQuietly(client[0]), StandardCharsets.UTF_8));
     long overflow = 65534;
     assertEquals(Long.toString(overflow), seen.get("uid"), seen.toString());
     assertEquals("false", seen.get("uidMapped"), seen.toString());

@@ -9,7 +9,11 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "peercred 0.1.0",
     description = "Unix domain socket servers and tools that know who is on the other end.",
-    subcommands = {EchoCommand.class, KvCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      EchoCommand.class,
+      KvCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   private Main() {}
 
