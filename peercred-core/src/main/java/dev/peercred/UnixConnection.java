@@ -111,6 +111,45 @@ public final class UnixConnection implements ByteChannel {
     }
   }
 
+  /**
+   * Creates two connected sockets ({@code socketpair(2)}), for example to talk between threads or
+   * to test a server without a socket file. Each end's {@linkplain #peerCredentials() credentials}
+   * are read from the kernel ({@code SO_PEERCRED}) and describe this process as it was at this
+   * call. Both ends are non-blocking and close-on-exec, with unnamed addresses.
+   *
+   * <p><b>Handing an end to a child process is not possible from Java:</b> {@link ProcessBuilder}
+   * closes every descriptor above 2 in the child, and its redirects accept only files, pipes and
+   * the parent's own standard streams. A child should instead connect to a listener, and the
+   * parent should check that the connection's peer pid is the child's ({@link Process#pid()}):
+   * see {@code docs/lifecycle.md}.
+   *
+   * @throws java.net.SocketException if {@code socketpair(2)} fails, for example with {@code
+   *     EMFILE}
+   */
+  public static ConnectionPair pair() throws IOException {
+    Platform.ensureSupported();
+    int[] fds = new int[2];
+    int rc =
+        LibC.socketpair(
+            LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, fds);
+    if (rc < 0) {
+      throw dev.peercred.internal.linux.Errno.exception(
+          "socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
+    }
+    NativeSocket first = NativeSocket.adopt(fds[0]);
+    NativeSocket second = NativeSocket.adopt(fds[1]);
+    try {
+      UnixSocketAddress unnamed = UnixSocketAddress.unnamed();
+      return new ConnectionPair(
+          new UnixConnection(first, readPeerCredentials(first), unnamed, unnamed),
+          new UnixConnection(second, readPeerCredentials(second), unnamed, unnamed));
+    } catch (IOException | RuntimeException | Error e) {
+      first.close();
+      second.close();
+      throw e;
+    }
+  }
+
   static PeerCredentials readPeerCredentials(NativeSocket socket) throws IOException {
     int[] ucred = new int[3];
     int fd = socket.acquire();
