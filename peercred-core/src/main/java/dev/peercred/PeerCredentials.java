@@ -66,9 +66,13 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
    *
    * @throws PeerCredentialsException if the kernel gives no credentials for it (not a socket, not
    *     connected, not {@code AF_UNIX}, closed)
+   * @throws IllegalArgumentException if {@code fd} is negative
    * @throws UnsupportedOperationException on a platform other than Linux x86_64 or aarch64
    */
   public static PeerCredentials read(int fd) throws PeerCredentialsException {
+    if (fd < 0) {
+      throw new IllegalArgumentException("file descriptor is negative: " + fd);
+    }
     Platform.ensureSupported();
     try {
       int[] ucred = Credentials.peerCred(fd);

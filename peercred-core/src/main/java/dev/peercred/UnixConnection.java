@@ -44,6 +44,7 @@ public final class UnixConnection implements ByteChannel {
   private final ReentrantLock readLock = new ReentrantLock();
   private final ReentrantLock writeLock = new ReentrantLock();
   private volatile long readTimeoutNanos;
+  private volatile long writeTimeoutNanos;
   private volatile PeerIdentity peerIdentity;
   private InputStream inputStream;
   private OutputStream outputStream;
@@ -91,13 +92,22 @@ public final class UnixConnection implements ByteChannel {
     byte[] sockaddr = address.toSockaddr();
     NativeSocket socket = NativeSocket.openStream();
     try {
-      socket.connect(sockaddr, sockaddr.length, timeout.toNanos(), address.toString());
+      socket.connect(sockaddr, sockaddr.length, nanos(timeout), address.toString());
       PeerCredentials server = readPeerCredentials(socket);
       return new UnixConnection(
           socket, server, UnixSocketAddress.unnamed(), address);
     } catch (IOException | RuntimeException | Error e) {
       socket.close();
       throw e;
+    }
+  }
+
+  /** A timeout in nanoseconds; beyond what a {@code long} holds (292 years) means no limit. */
+  private static long nanos(Duration timeout) {
+    try {
+      return timeout.toNanos();
+    } catch (ArithmeticException e) {
+      return 0;
     }
   }
 
@@ -205,9 +215,12 @@ public final class UnixConnection implements ByteChannel {
    * @return the number of bytes read, or -1 at end of stream
    * @throws java.nio.channels.ClosedChannelException if the connection is closed
    * @throws java.net.SocketTimeoutException if a {@linkplain #setReadTimeout read timeout} passes
+   * @throws java.net.SocketException with {@code ECONNRESET} if the peer closed with data unread
+   * @throws IllegalArgumentException if {@code buffer} is read-only
    */
   @Override
   public int read(ByteBuffer buffer) throws IOException {
+    Objects.requireNonNull(buffer, "buffer");
     if (!buffer.hasRemaining()) {
       return 0;
     }
@@ -223,28 +236,39 @@ public final class UnixConnection implements ByteChannel {
    * Writes some of the buffer's remaining bytes, waiting until at least one can be written.
    *
    * @return the number of bytes written
-   * @throws java.net.SocketException with {@code EPIPE} if the peer has closed its end
+   * @throws java.net.SocketException with {@code EPIPE} if the peer has closed its end (the
+   *     process gets no {@code SIGPIPE})
+   * @throws java.net.SocketTimeoutException if a {@linkplain #setWriteTimeout write timeout} passes
+   *     with nothing written
    */
   @Override
   public int write(ByteBuffer buffer) throws IOException {
+    Objects.requireNonNull(buffer, "buffer");
     if (!buffer.hasRemaining()) {
       return 0;
     }
     writeLock.lock();
     try {
-      return socket.write(buffer, 0);
+      return socket.write(buffer, writeTimeoutNanos);
     } finally {
       writeLock.unlock();
     }
   }
 
-  /** Writes all of {@code bytes}. */
+  /**
+   * Writes all of {@code bytes[offset..offset+length)}.
+   *
+   * @throws java.net.SocketTimeoutException if a {@linkplain #setWriteTimeout write timeout}
+   *     passes with no progress; some of the bytes may have been written
+   * @throws IndexOutOfBoundsException if the range is outside the array
+   */
   public void writeFully(byte[] bytes, int offset, int length) throws IOException {
+    Objects.requireNonNull(bytes, "bytes");
     Objects.checkFromIndexSize(offset, length, bytes.length);
     writeLock.lock();
     try {
       while (length > 0) {
-        int n = socket.write(bytes, offset, length, 0);
+        int n = socket.write(bytes, offset, length, writeTimeoutNanos);
         offset += n;
         length -= n;
       }
@@ -254,6 +278,7 @@ public final class UnixConnection implements ByteChannel {
   }
 
   int readBytes(byte[] bytes, int offset, int length) throws IOException {
+    Objects.requireNonNull(bytes, "bytes");
     Objects.checkFromIndexSize(offset, length, bytes.length);
     if (length == 0) {
       return 0;
@@ -270,13 +295,33 @@ public final class UnixConnection implements ByteChannel {
    * Sets how long a read may wait for data before it fails with {@link
    * java.net.SocketTimeoutException}; {@link Duration#ZERO} (the default) waits without limit. The
    * connection stays usable after a timeout.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is negative
    */
   public void setReadTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) {
       throw new IllegalArgumentException("read timeout is negative: " + timeout);
     }
-    readTimeoutNanos = timeout.toNanos();
+    readTimeoutNanos = nanos(timeout);
+  }
+
+  /**
+   * Sets how long a write may wait for room in the socket's send buffer before it fails with {@link
+   * java.net.SocketTimeoutException}; {@link Duration#ZERO} (the default) waits without limit. The
+   * limit applies to each wait for progress, so a peer that reads slowly but steadily is not cut
+   * off, while one that stops reading is. Use it to bound what a peer that never reads can cost a
+   * server. After a timeout, an unknown part of a {@link #writeFully} may have been sent: close the
+   * connection.
+   *
+   * @throws IllegalArgumentException if {@code timeout} is negative
+   */
+  public void setWriteTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("write timeout is negative: " + timeout);
+    }
+    writeTimeoutNanos = nanos(timeout);
   }
 
   /**

@@ -70,6 +70,13 @@ public final class UnixListener implements AutoCloseable {
       new java.util.concurrent.atomic.AtomicInteger();
   private volatile int pruneAt = 64;
 
+  /**
+   * Fault injection for tests in this package: when non-zero, the credential read of every
+   * accepted connection fails with this errno, as if {@code getsockopt(SO_PEERCRED)} had. Package
+   * private and set by nothing else, so no configuration can reach it.
+   */
+  volatile int credentialReadFault;
+
   private UnixListener(
       NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
     this.socket = socket;
@@ -364,7 +371,8 @@ public final class UnixListener implements AutoCloseable {
     int[] ucred = new int[3];
     while (true) {
       int fd = socket.accept(peer, length);
-      int rc = Credentials.peerCred(fd, ucred);
+      int fault = credentialReadFault;
+      int rc = fault != 0 ? -fault : Credentials.peerCred(fd, ucred);
       if (rc < 0) {
         LibC.close(fd);
         credentialFailures.incrementAndGet();

@@ -39,12 +39,16 @@ public final class UnixSocketAddress extends SocketAddress {
   /**
    * The address of a socket file.
    *
-   * @throws IllegalArgumentException if the path is empty or its absolute form is longer than 107
-   *     bytes
+   * @throws IllegalArgumentException if the path is empty, belongs to a file system other than the
+   *     default one (a zip file system, say), or its absolute form is longer than 107 bytes
    * @throws NullPointerException if {@code path} is null
    */
   public static UnixSocketAddress of(Path path) {
     Objects.requireNonNull(path, "socket path");
+    if (path.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      throw new IllegalArgumentException(
+          "socket path is not on the default file system: " + path.getFileSystem());
+    }
     if (path.toString().isEmpty()) {
       throw new IllegalArgumentException("socket path is empty");
     }
@@ -65,8 +69,9 @@ public final class UnixSocketAddress extends SocketAddress {
   /**
    * An address in Linux's abstract namespace. The name is given without the leading NUL byte.
    *
-   * @throws IllegalArgumentException if the name is empty, contains a NUL character or is longer
-   *     than 107 bytes in UTF-8
+   * @throws IllegalArgumentException if the name is empty, contains a NUL character or a lone
+   *     surrogate (it has no UTF-8 form, and two such names would bind the same socket), or is
+   *     longer than 107 bytes in UTF-8
    */
   public static UnixSocketAddress ofAbstract(String name) {
     Objects.requireNonNull(name, "abstract socket name");
@@ -77,6 +82,17 @@ public final class UnixSocketAddress extends SocketAddress {
     if (nul >= 0) {
       throw new IllegalArgumentException(
           "abstract socket name contains a NUL character at index " + nul);
+    }
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < name.length()
+          && Character.isLowSurrogate(name.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        throw new IllegalArgumentException(
+            "abstract socket name contains a lone surrogate character at index " + i);
+      }
     }
     byte[] bytes = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     if (bytes.length > SocketAddresses.MAX_PATH_BYTES) {

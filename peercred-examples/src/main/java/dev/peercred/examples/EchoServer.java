@@ -51,8 +51,16 @@ public final class EchoServer implements AutoCloseable {
   /**
    * Accepts and serves connections until the listener is closed. A failing accept (for example no
    * descriptors left) is logged and retried after a pause, so the server neither dies nor spins.
+   *
+   * <p>At the descriptor limit ({@code EMFILE}) the kernel keeps completed connections in the
+   * listen backlog; this server does not drop them (accept and close) but pauses, doubling the
+   * pause from 10 ms to 1 s, and serves them once descriptors are free again. Clients beyond the
+   * backlog wait in {@code connect(2)} or get {@code EAGAIN}, so the load is pushed back to them.
    */
   public void run() {
+    // Log records carry a time stamp in the default time zone, which is read from a file on first
+    // use: read it now, while a descriptor is sure to be available for it.
+    java.time.ZoneId.systemDefault();
     long pauseMillis = 10;
     while (listener.isOpen()) {
       UnixConnection connection;
@@ -65,12 +73,27 @@ public final class EchoServer implements AutoCloseable {
         if (!listener.isOpen()) {
           return;
         }
-        LOG.log(Level.WARNING, "accept failed, retrying in {0} ms: {1}", pauseMillis, e.getMessage());
+        warnAcceptFailed(pauseMillis, e);
         sleep(pauseMillis);
         pauseMillis = Math.min(pauseMillis * 2, 1000);
         continue;
       }
       Thread.ofVirtual().name("echo-", connection.peerCredentials().pid().orElse(0)).start(() -> serve(connection));
+    }
+  }
+
+  /**
+   * Logs a failed accept. A logging stack that cannot open a file while descriptors are exhausted
+   * must not end the accept loop.
+   */
+  private static void warnAcceptFailed(long pauseMillis, IOException e) {
+    try {
+      LOG.log(
+          Level.WARNING, "accept failed, retrying in {0} ms: {1}", pauseMillis, e.getMessage());
+    } catch (RuntimeException | Error logFailure) {
+      if (logFailure instanceof VirtualMachineError fatal) {
+        throw fatal;
+      }
     }
   }
 

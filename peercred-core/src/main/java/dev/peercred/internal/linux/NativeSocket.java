@@ -24,6 +24,12 @@ public final class NativeSocket {
   private static final int CLOSED = 1 << 31;
   private static final long NO_DEADLINE = 0;
 
+  static {
+    // Load the error table before it is needed: at EMFILE no class file can be opened (from a
+    // class directory), and reporting that very error must not need one.
+    Errno.name(Errno.EMFILE);
+  }
+
   private final int fd;
   /** Bit 31: closed. Bits 0-30: threads inside a system call on {@link #fd}. */
   private final AtomicInteger state = new AtomicInteger();
