@@ -5,7 +5,6 @@ import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -58,51 +57,7 @@ public final class EchoServer implements AutoCloseable {
    * backlog wait in {@code connect(2)} or get {@code EAGAIN}, so the load is pushed back to them.
    */
   public void run() {
-    // Log records carry a time stamp in the default time zone, which is read from a file on first
-    // use: read it now, while a descriptor is sure to be available for it.
-    java.time.ZoneId.systemDefault();
-    long pauseMillis = 10;
-    while (listener.isOpen()) {
-      UnixConnection connection;
-      try {
-        connection = listener.accept();
-        pauseMillis = 10;
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!listener.isOpen()) {
-          return;
-        }
-        warnAcceptFailed(pauseMillis, e);
-        sleep(pauseMillis);
-        pauseMillis = Math.min(pauseMillis * 2, 1000);
-        continue;
-      }
-      Thread.ofVirtual().name("echo-", connection.peerCredentials().pid().orElse(0)).start(() -> serve(connection));
-    }
-  }
-
-  /**
-   * Logs a failed accept. A logging stack that cannot open a file while descriptors are exhausted
-   * must not end the accept loop.
-   */
-  private static void warnAcceptFailed(long pauseMillis, IOException e) {
-    try {
-      LOG.log(
-          Level.WARNING, "accept failed, retrying in {0} ms: {1}", pauseMillis, e.getMessage());
-    } catch (RuntimeException | Error logFailure) {
-      if (logFailure instanceof VirtualMachineError fatal) {
-        throw fatal;
-      }
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    AcceptLoop.run(listener::accept, listener::isOpen, "echo-", this::serve, LOG);
   }
 
   /** Serves one connection: the uid check, then the echo loop. Closes the connection. */

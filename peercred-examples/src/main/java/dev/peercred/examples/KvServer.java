@@ -10,7 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
-import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,31 +107,7 @@ public final class KvServer implements AutoCloseable {
 
   /** Accepts and serves connections until the listener is closed. */
   public void run() {
-    long pauseMillis = 10;
-    while (listener.isOpen()) {
-      UnixConnection connection;
-      try {
-        connection = listener.accept();
-        pauseMillis = 10;
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!listener.isOpen()) {
-          return;
-        }
-        LOG.log(Level.WARNING, "accept failed, retrying in {0} ms: {1}", pauseMillis, e.getMessage());
-        try {
-          Thread.sleep(pauseMillis);
-        } catch (InterruptedException interrupted) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-        pauseMillis = Math.min(pauseMillis * 2, 1000);
-        continue;
-      }
-      Thread.ofVirtual().name("kv-", connection.peerCredentials().pid().orElse(0))
-          .start(() -> serve(connection));
-    }
+    AcceptLoop.run(listener::accept, listener::isOpen, "kv-", this::serve, LOG);
   }
 
   /** Serves one allowed connection until it ends; closes it. */
