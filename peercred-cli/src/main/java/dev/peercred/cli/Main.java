@@ -9,7 +9,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "peercred 0.1.0",
     description = "Unix domain socket servers and tools that know who is on the other end.",
-    subcommands = {EchoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      EchoCommand.class,
+      WhoamiCommand.class,
+      ProxyCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   private Main() {}
 
