@@ -7,5 +7,8 @@
  * (class path).
  */
 module dev.peercred {
+  requires jdk.jfr;
+
   exports dev.peercred;
+  exports dev.peercred.policy;
 }

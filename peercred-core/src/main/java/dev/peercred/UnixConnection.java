@@ -127,7 +127,9 @@ public final class UnixConnection implements ByteChannel {
 
   /**
    * Everything that can be learned about the peer: credentials, groups, security label, the pinned
-   * process, names. Values beyond the credentials are read on first use.
+   * process, names. Values beyond the credentials are read from the socket on first use (call
+   * {@link PeerIdentity#process()} right after accepting to pin the process as early as possible).
+   * The identity, and the pidfd it may hold, is closed with this connection.
    */
   public PeerIdentity peerIdentity() {
     PeerIdentity identity = peerIdentity;
@@ -135,7 +137,7 @@ public final class UnixConnection implements ByteChannel {
       synchronized (this) {
         identity = peerIdentity;
         if (identity == null) {
-          identity = new PeerIdentity(peerCredentials);
+          identity = new PeerIdentity(peerCredentials, socket);
           peerIdentity = identity;
         }
       }
@@ -361,10 +363,17 @@ public final class UnixConnection implements ByteChannel {
     return !socket.isClosed();
   }
 
-  /** Closes the connection and wakes any thread blocked on it; idempotent. */
+  /**
+   * Closes the connection and wakes any thread blocked on it, and closes its {@linkplain
+   * #peerIdentity() peer identity}; idempotent.
+   */
   @Override
   public void close() {
     socket.close();
+    PeerIdentity identity = peerIdentity;
+    if (identity != null) {
+      identity.close();
+    }
   }
 
   /** Reads well in a log line: {@code UnixConnection[fd=12, peer pid=42 uid=1000 gid=1000]}. */

@@ -1,0 +1,84 @@
+package dev.peercred.internal.linux;
+
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A descriptor owned by peercred that is not a socket (a pidfd), closed exactly once and never
+ * while another thread is inside a system call on it: every use holds a count between {@link
+ * #acquire()} and {@link #release()}, and the last user after {@link #close()} closes it. Without
+ * this, a close racing a use could let the number be reused by an unrelated file before the use.
+ */
+public final class Fd {
+  private static final int CLOSED = 1 << 31;
+
+  private final int fd;
+  /** Bit 31: closed. Bits 0-30: threads using {@link #fd}. */
+  private final AtomicInteger state = new AtomicInteger();
+
+  private Fd(int fd) {
+    this.fd = fd;
+  }
+
+  /** Takes ownership of {@code fd}, which must be close-on-exec. */
+  public static Fd adopt(int fd) {
+    if (fd < 0) {
+      throw new IllegalArgumentException("not a descriptor: " + fd);
+    }
+    return new Fd(fd);
+  }
+
+  /**
+   * Marks the descriptor in use.
+   *
+   * @return the descriptor number
+   * @throws ClosedChannelException if it is closed
+   */
+  public int acquire() throws ClosedChannelException {
+    while (true) {
+      int s = state.get();
+      if ((s & CLOSED) != 0) {
+        throw new ClosedChannelException();
+      }
+      if (state.compareAndSet(s, s + 1)) {
+        return fd;
+      }
+    }
+  }
+
+  /** Ends a use begun by {@link #acquire()}; closes the descriptor if it was the last one. */
+  public void release() {
+    if (state.decrementAndGet() == CLOSED) {
+      LibC.close(fd);
+    }
+  }
+
+  /** True once {@link #close()} has been called. */
+  public boolean isClosed() {
+    return (state.get() & CLOSED) != 0;
+  }
+
+  /**
+   * Closes the descriptor now, or when its last user releases it. Idempotent.
+   *
+   * @return true if this call closed it
+   */
+  public boolean close() {
+    int s;
+    do {
+      s = state.get();
+      if ((s & CLOSED) != 0) {
+        return false;
+      }
+    } while (!state.compareAndSet(s, s | CLOSED));
+    if (s == 0) {
+      LibC.close(fd);
+    }
+    return true;
+  }
+
+  @Override
+  public String toString() {
+    return "fd=" + fd + (isClosed() ? " (closed)" : "");
+  }
+}

@@ -1,0 +1,573 @@
+package dev.peercred.policy;
+
+import dev.peercred.PeerCredentials;
+import dev.peercred.PeerIdentity;
+import dev.peercred.PeerProcess;
+import dev.peercred.PeerProcessGoneException;
+import dev.peercred.internal.linux.Credentials;
+import dev.peercred.internal.linux.NameLookup;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
+
+/**
+ * The built-in policies. Each is a record whose {@code toString()} is its text syntax without the
+ * {@code allow}/{@code deny} verb, so that rules print back to what parses.
+ */
+final class Rules {
+  private Rules() {}
+
+  static final long MAX_ID = 0xFFFF_FFFEL; // (uid_t) -1 is never an id
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}\\$?");
+  private static final Pattern DIGITS = Pattern.compile("[0-9]+");
+  private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
+  private static final int MAX_ANCESTORS = 4096;
+
+  // ---------------------------------------------------------------- argument checks
+
+  static List<Long> ids(String what, long... ids) {
+    Objects.requireNonNull(ids, what + "s");
+    if (ids.length == 0) {
+      throw new IllegalArgumentException("at least one " + what + " is needed");
+    }
+    for (long id : ids) {
+      if (id < 0 || id > MAX_ID) {
+        throw new IllegalArgumentException(what + " out of range 0..4294967294: " + id);
+      }
+    }
+    return LongStream.of(ids).distinct().boxed().toList();
+  }
+
+  static List<String> names(String what, String... names) {
+    Objects.requireNonNull(names, what + " names");
+    if (names.length == 0) {
+      throw new IllegalArgumentException("at least one " + what + " name is needed");
+    }
+    for (String name : names) {
+      checkName(what, name);
+    }
+    return List.of(names).stream().distinct().toList();
+  }
+
+  /** Returns a message if {@code name} is not a valid user or group name, else null. */
+  static String nameProblem(String what, String name) {
+    if (name == null || name.isEmpty()) {
+      return what + " name is empty";
+    }
+    if (!NAME.matcher(name).matches()) {
+      return "not a valid " + what + " name: '" + name
+          + "' (letters, digits, '_', '.', '-', at most 256, optional final '$')";
+    }
+    if (DIGITS.matcher(name).matches()) {
+      return what + " name is all digits: '" + name + "' (use " + (what.equals("user") ? "uid" : "gid")
+          + " for numeric ids)";
+    }
+    return null;
+  }
+
+  private static void checkName(String what, String name) {
+    String problem = nameProblem(what, name);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+  }
+
+  static String sha256(String hex) {
+    Objects.requireNonNull(hex, "hex");
+    if (!HEX64.matcher(hex).matches()) {
+      throw new IllegalArgumentException("SHA-256 must be 64 hexadecimal digits: '" + hex + "'");
+    }
+    return hex.toLowerCase(java.util.Locale.ROOT);
+  }
+
+  static String cgroupPrefix(String prefix) {
+    Objects.requireNonNull(prefix, "prefix");
+    if (!prefix.startsWith("/")) {
+      throw new IllegalArgumentException("cgroup path must start with '/': '" + prefix + "'");
+    }
+    checkToken("cgroup path", prefix);
+    return prefix;
+  }
+
+  static String labelPattern(String pattern) {
+    Objects.requireNonNull(pattern, "pattern");
+    if (pattern.isEmpty()) {
+      throw new IllegalArgumentException("label pattern is empty");
+    }
+    if (pattern.startsWith("#")) {
+      throw new IllegalArgumentException("label pattern starts with '#' (a comment in policy text)");
+    }
+    checkToken("label pattern", pattern);
+    return pattern;
+  }
+
+  /** Rejects what the text syntax could not print back: whitespace, control characters. */
+  static void checkToken(String what, String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c <= ' ' || c == 0x7F || Character.isWhitespace(c)) {
+        throw new IllegalArgumentException(
+            what + " contains whitespace or a control character at index " + i + ": '" + value + "'");
+      }
+    }
+  }
+
+  static List<Policy> list(Policy... policies) {
+    Objects.requireNonNull(policies, "policies");
+    for (int i = 0; i < policies.length; i++) {
+      Objects.requireNonNull(policies[i], "policies[" + i + "]");
+    }
+    return List.of(policies);
+  }
+
+  static String joinIds(List<Long> ids) {
+    return ids.stream().map(String::valueOf).collect(Collectors.joining(","));
+  }
+
+  // ---------------------------------------------------------------- shared checks
+
+  /** The peer's uid, or an error decision if it is not mapped in this user namespace. */
+  private static Decision unmappedUid(PeerCredentials c) {
+    return c.isUidMapped()
+        ? null
+        : Decision.error("uid " + c.uid() + " is unmapped in this user namespace");
+  }
+
+  private static PeerProcess process(PeerIdentity peer) throws IOException {
+    if (peer.pid().isEmpty()) {
+      throw new NoProcess("pid not visible in this pid namespace");
+    }
+    Optional<PeerProcess> process = peer.process();
+    if (process.isEmpty()) {
+      throw new NoProcess("process " + peer.pid().getAsLong() + " not visible");
+    }
+    return process.get();
+  }
+
+  /** Thrown inside a rule when the peer process cannot be known; turned into an error decision. */
+  static final class NoProcess extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    NoProcess(String message) {
+      super(message);
+    }
+  }
+
+  private static Decision unknown(String rule, IOException e) {
+    if (e instanceof NoProcess) {
+      return Decision.error(rule + ": " + e.getMessage());
+    }
+    if (e instanceof PeerProcessGoneException) {
+      return Decision.error(rule + ": peer process has exited (" + e.getMessage() + ")");
+    }
+    return Decision.error(rule + ": " + e);
+  }
+
+  /** Whether {@code peer}'s primary gid or one of its supplementary groups is in {@code gids}. */
+  private static Decision inGroups(PeerIdentity peer, List<Long> gids, String rule) {
+    PeerCredentials c = peer.credentials();
+    if (c.isGidMapped() && gids.contains(c.gid())) {
+      return Decision.allow(rule + ": primary gid " + c.gid());
+    }
+    List<Long> groups;
+    try {
+      groups = peer.groups();
+    } catch (IOException | RuntimeException e) {
+      return Decision.error(rule + ": supplementary groups unknown: " + e);
+    }
+    boolean unmapped = !c.isGidMapped();
+    for (long g : groups) {
+      if (g == Credentials.OVERFLOW_GID && !Credentials.ALL_GIDS_MAPPED) {
+        unmapped = true;
+      } else if (gids.contains(g)) {
+        return Decision.allow(rule + ": supplementary gid " + g);
+      }
+    }
+    if (unmapped) {
+      return Decision.error(rule + ": peer has a gid unmapped in this user namespace");
+    }
+    return Decision.deny(rule + ": gid " + c.gid() + " and groups " + groups + " do not match");
+  }
+
+  // ---------------------------------------------------------------- rules
+
+  enum Anyone implements Policy {
+    INSTANCE;
+
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      return Decision.allow("any");
+    }
+
+    @Override
+    public String toString() {
+      return "any";
+    }
+  }
+
+  enum SameUser implements Policy {
+    INSTANCE;
+
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      PeerCredentials c = peer.credentials();
+      Decision unmapped = unmappedUid(c);
+      if (unmapped != null) {
+        return unmapped;
+      }
+      long own = PeerCredentials.ofCurrentProcess().uid();
+      return c.uid() == own
+          ? Decision.allow("same-user: uid " + own)
+          : Decision.deny("same-user: uid " + c.uid() + " != " + own);
+    }
+
+    @Override
+    public String toString() {
+      return "same-user";
+    }
+  }
+
+  enum Root implements Policy {
+    INSTANCE;
+
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      PeerCredentials c = peer.credentials();
+      Decision unmapped = unmappedUid(c);
+      if (unmapped != null) {
+        return unmapped;
+      }
+      return c.uid() == 0
+          ? Decision.allow("root")
+          : Decision.deny("root: uid " + c.uid() + " is not 0");
+    }
+
+    @Override
+    public String toString() {
+      return "root";
+    }
+  }
+
+  record Uids(List<Long> uids) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      PeerCredentials c = peer.credentials();
+      Decision unmapped = unmappedUid(c);
+      if (unmapped != null) {
+        return unmapped;
+      }
+      return uids.contains(c.uid())
+          ? Decision.allow(this + ": uid " + c.uid())
+          : Decision.deny(this + ": uid " + c.uid() + " not listed");
+    }
+
+    @Override
+    public String toString() {
+      return "uid " + joinIds(uids);
+    }
+  }
+
+  record Gids(List<Long> gids) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      return inGroups(peer, gids, toString());
+    }
+
+    @Override
+    public String toString() {
+      return "gid " + joinIds(gids);
+    }
+  }
+
+  record Users(List<String> names) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) throws IOException {
+      PeerCredentials c = peer.credentials();
+      Decision unmapped = unmappedUid(c);
+      if (unmapped != null) {
+        return unmapped;
+      }
+      List<String> unknown = new ArrayList<>();
+      for (String name : names) {
+        OptionalLong uid = NameLookup.uidOf(name);
+        if (uid.isEmpty()) {
+          unknown.add(name);
+        } else if (uid.getAsLong() == c.uid()) {
+          return Decision.allow(this + ": uid " + c.uid() + " is " + name);
+        }
+      }
+      if (!unknown.isEmpty()) {
+        return Decision.error(this + ": unknown user " + String.join(",", unknown));
+      }
+      return Decision.deny(this + ": uid " + c.uid() + " is none of them");
+    }
+
+    @Override
+    public String toString() {
+      return "user " + String.join(",", names);
+    }
+  }
+
+  record Groups(List<String> names) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) throws IOException {
+      List<Long> gids = new ArrayList<>();
+      List<String> unknown = new ArrayList<>();
+      for (String name : names) {
+        OptionalLong gid = NameLookup.gidOf(name);
+        if (gid.isEmpty()) {
+          unknown.add(name);
+        } else {
+          gids.add(gid.getAsLong());
+        }
+      }
+      Decision decision =
+          gids.isEmpty() ? Decision.deny(this + ": no group resolved") : inGroups(peer, gids, toString());
+      if (!decision.allowed() && !unknown.isEmpty()) {
+        return Decision.error(this + ": unknown group " + String.join(",", unknown));
+      }
+      return decision;
+    }
+
+    @Override
+    public String toString() {
+      return "group " + String.join(",", names);
+    }
+  }
+
+  record Executable(String path) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      try {
+        PeerProcess process = process(peer);
+        Path actual = process.executable();
+        Path expected;
+        try {
+          expected = Path.of(path).toRealPath();
+        } catch (NoSuchFileException e) {
+          return Decision.deny(this + ": " + path + " does not exist; peer runs " + actual);
+        }
+        return actual.equals(expected)
+            ? Decision.allow(this + ": peer runs " + actual)
+            : Decision.deny(this + ": peer runs " + actual);
+      } catch (IOException e) {
+        return unknown(toString(), e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "exe " + path;
+    }
+  }
+
+  record ExecutableSha256(String hex) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      try {
+        PeerProcess process = process(peer);
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        try (InputStream in = Files.newInputStream(Path.of("/proc", Long.toString(process.pid()), "exe"))) {
+          byte[] buffer = new byte[64 * 1024];
+          for (int n; (n = in.read(buffer)) > 0; ) {
+            digest.update(buffer, 0, n);
+          }
+        }
+        // The file was opened by pid; only if the pinned process still lives was it its file.
+        if (!process.isAlive()) {
+          throw new PeerProcessGoneException("process " + process.pid() + " exited");
+        }
+        String actual = HexFormat.of().formatHex(digest.digest());
+        return actual.equals(hex)
+            ? Decision.allow("exe-sha256 matches")
+            : Decision.deny("exe-sha256: peer's executable has " + actual);
+      } catch (IOException e) {
+        return unknown("exe-sha256", e);
+      } catch (NoSuchAlgorithmException e) {
+        return Decision.error("exe-sha256: " + e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "exe-sha256 " + hex;
+    }
+  }
+
+  record Cgroup(String prefix) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      try {
+        Optional<String> cgroup = process(peer).cgroup();
+        if (cgroup.isEmpty()) {
+          return Decision.error(this + ": peer's cgroup v2 path unknown");
+        }
+        String actual = cgroup.get();
+        String base = prefix.endsWith("/") ? prefix : prefix + "/";
+        return actual.equals(prefix) || actual.startsWith(base)
+            ? Decision.allow(this + ": peer in " + actual)
+            : Decision.deny(this + ": peer in " + actual);
+      } catch (IOException e) {
+        return unknown(toString(), e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "cgroup " + prefix;
+    }
+  }
+
+  record Label(String pattern) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      try {
+        Optional<String> label = peer.securityLabel();
+        if (label.isEmpty()) {
+          return Decision.deny(this + ": peer has no security label");
+        }
+        return globMatches(pattern, label.get())
+            ? Decision.allow(this + ": peer label " + label.get())
+            : Decision.deny(this + ": peer label " + label.get());
+      } catch (IOException e) {
+        return unknown(toString(), e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "label " + pattern;
+    }
+  }
+
+  /** Glob match with {@code *} and {@code ?}, iterative with backtracking to the last star. */
+  static boolean globMatches(String pattern, String text) {
+    int p = 0;
+    int t = 0;
+    int star = -1;
+    int mark = 0;
+    while (t < text.length()) {
+      if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == text.charAt(t))) {
+        p++;
+        t++;
+      } else if (p < pattern.length() && pattern.charAt(p) == '*') {
+        star = p++;
+        mark = t;
+      } else if (star >= 0) {
+        p = star + 1;
+        t = ++mark;
+      } else {
+        return false;
+      }
+    }
+    while (p < pattern.length() && pattern.charAt(p) == '*') {
+      p++;
+    }
+    return p == pattern.length();
+  }
+
+  record DescendantOf(long pid) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      try {
+        PeerProcess current = process(peer);
+        long self = current.pid();
+        for (int depth = 0; depth < MAX_ANCESTORS; depth++) {
+          Optional<PeerProcess> parent = current.parent();
+          if (parent.isEmpty()) {
+            return Decision.deny(this + ": process " + self + " does not descend from " + pid);
+          }
+          current = parent.get();
+          if (current.pid() == pid) {
+            return Decision.allow(this + ": process " + self + " descends from " + pid);
+          }
+        }
+        return Decision.error(this + ": ancestry deeper than " + MAX_ANCESTORS);
+      } catch (IOException e) {
+        return unknown(toString(), e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "descendant-of " + pid;
+    }
+  }
+
+  // ---------------------------------------------------------------- combinators
+
+  record AllOf(List<Policy> policies) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      for (Policy policy : policies) {
+        Decision d = policy.decide(peer);
+        if (!d.allowed()) {
+          return new Decision(d.outcome(), "all-of: " + d.reason());
+        }
+      }
+      return Decision.allow("all-of: " + policies.size() + " allowed");
+    }
+
+    @Override
+    public String toString() {
+      return "allOf" + policies;
+    }
+  }
+
+  record AnyOf(List<Policy> policies) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      Decision error = null;
+      List<String> reasons = new ArrayList<>();
+      for (Policy policy : policies) {
+        Decision d = policy.decide(peer);
+        if (d.allowed()) {
+          return d;
+        }
+        if (d.outcome() == Decision.Outcome.ERROR && error == null) {
+          error = d;
+        }
+        reasons.add(d.reason());
+      }
+      if (error != null) {
+        return Decision.error("any-of: " + error.reason());
+      }
+      return Decision.deny("any-of: none allowed " + reasons);
+    }
+
+    @Override
+    public String toString() {
+      return "anyOf" + policies;
+    }
+  }
+
+  record Not(Policy policy) implements Policy {
+    @Override
+    public Decision evaluate(PeerIdentity peer) {
+      Decision d = policy.decide(peer);
+      return switch (d.outcome()) {
+        case ALLOW -> Decision.deny("not: " + d.reason());
+        case DENY -> Decision.allow("not: " + d.reason());
+        case ERROR -> d;
+      };
+    }
+
+    @Override
+    public String toString() {
+      return "not(" + policy + ")";
+    }
+  }
+}

@@ -1,0 +1,225 @@
+package dev.peercred;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peercred.internal.linux.LibC;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The identity of a peer in this same process, checked against what /proc says about us. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class PeerIdentityTest {
+  @TempDir Path dir;
+
+  /** A connected pair: [0] the server side, [1] the client side. */
+  private UnixConnection[] pair() throws IOException {
+    Path path = dir.resolve("s");
+    try (UnixListener listener = UnixListener.bind(path)) {
+      UnixConnection client = UnixConnection.connect(path);
+      return new UnixConnection[] {listener.accept(), client};
+    }
+  }
+
+  private static List<Long> ourGroups() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("Groups:")) {
+        String list = line.substring(7).trim();
+        return list.isEmpty()
+            ? List.of()
+            : Arrays.stream(list.split("\\s+")).map(Long::valueOf).toList();
+      }
+    }
+    throw new AssertionError("no Groups: in /proc/self/status");
+  }
+
+  private static List<String> ourCommandLine() throws IOException {
+    String raw = Files.readString(Path.of("/proc/self/cmdline"), StandardCharsets.UTF_8);
+    return Arrays.asList(raw.substring(0, raw.length() - 1).split("\0", -1));
+  }
+
+  @Test
+  void groupsAreThoseOfThePeerProcess() throws IOException {
+    UnixConnection[] c = pair();
+    try {
+      assertEquals(ourGroups(), c[0].peerIdentity().groups());
+      assertEquals(ourGroups(), c[1].peerIdentity().groups());
+    } finally {
+      c[0].close();
+      c[1].close();
+    }
+  }
+
+  @Test
+  void securityLabelIsEmptyWithoutASecurityModule() throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Files.exists(Path.of("/sys/kernel/security/lsm"))
+            && !Files.readString(Path.of("/sys/kernel/security/lsm")).matches(
+                "^(capability|lockdown|yama|landlock|bpf|,)*\\s*$"),
+        "a label-providing security module is active here");
+    UnixConnection[] c = pair();
+    try {
+      assertTrue(c[0].peerIdentity().securityLabel().isEmpty());
+    } finally {
+      c[0].close();
+      c[1].close();
+    }
+  }
+
+  @Test
+  void processIsThisPinnedProcessWithItsExecutableAndCommandLine() throws IOException {
+    UnixConnection[] c = pair();
+    try {
+      PeerProcess process = c[0].peerIdentity().process().orElseThrow();
+      ProcessHandle self = ProcessHandle.current();
+      assertEquals(self.pid(), process.pid());
+      assertTrue(process.isPinned(), "this kernel has SO_PEERPIDFD");
+      assertTrue(process.isAlive());
+      assertEquals(Path.of(self.info().command().orElseThrow()), process.executable());
+      assertEquals(ourCommandLine(), process.commandLine());
+      Instant started = self.info().startInstant().orElseThrow();
+      assertTrue(
+          Duration.between(started, process.startTime()).abs().compareTo(Duration.ofSeconds(2)) < 0,
+          process.startTime() + " vs " + started);
+      String cgroup = Files.readString(Path.of("/proc/self/cgroup"));
+      for (String line : cgroup.split("\n")) {
+        if (line.startsWith("0::")) {
+          assertEquals(line.substring(3), process.cgroup().orElseThrow());
+        }
+      }
+      PeerProcess parent = process.parent().orElseThrow();
+      assertEquals(self.parent().orElseThrow().pid(), parent.pid());
+      assertTrue(parent.isPinned());
+      assertTrue(parent.isAlive());
+      assertEquals(
+          Path.of(self.parent().orElseThrow().info().command().orElseThrow()), parent.executable());
+      assertTrue(process.parent().orElseThrow() == parent, "the parent handle is kept");
+    } finally {
+      c[0].close();
+      c[1].close();
+    }
+  }
+
+  @Test
+  void clientSeesTheServerProcessToo() throws IOException {
+    UnixConnection[] c = pair();
+    try {
+      assertEquals(ProcessHandle.current().pid(), c[1].peerIdentity().process().orElseThrow().pid());
+    } finally {
+      c[0].close();
+      c[1].close();
+    }
+  }
+
+  @Test
+  void namesResolveForRoot() throws IOException {
+    UnixConnection[] c = pair();
+    try {
+      PeerIdentity identity = c[0].peerIdentity();
+      org.junit.jupiter.api.Assumptions.assumeTrue(identity.uid() == 0, "runs as root in CI");
+      assertEquals("root", identity.userName().orElseThrow());
+      assertEquals("root", identity.groupName().orElseThrow());
+    } finally {
+      c[0].close();
+      c[1].close();
+    }
+  }
+
+  @Test
+  void closingTheConnectionClosesTheProcessHandle() throws IOException {
+    UnixConnection[] c = pair();
+    PeerIdentity identity = c[0].peerIdentity();
+    List<Long> groups = identity.groups();
+    PeerProcess process = identity.process().orElseThrow();
+    long before = openDescriptors();
+    c[0].close();
+    c[1].close();
+    assertEquals(groups, identity.groups(), "values already read stay available");
+    assertThrows(ClosedChannelException.class, identity::securityLabel);
+    assertThrows(ClosedChannelException.class, process::executable);
+    assertThrows(ClosedChannelException.class, process::parent);
+    assertFalse(process.isAlive(), "a closed handle can no longer vouch for the process");
+    assertEquals(before - 3, openDescriptors(), "two sockets and one pidfd closed");
+  }
+
+  @Test
+  void readFromARawDescriptorReadsEverythingAtOnceAndOwnsOnlyThePidfd() throws IOException {
+    int[] fds = new int[2];
+    assertEquals(0, LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds));
+    try {
+      long before = openDescriptors();
+      List<Long> groups;
+      try (PeerIdentity identity = PeerIdentity.read(fds[0])) {
+        assertEquals(before + 1, openDescriptors(), "one pidfd, taken at read time");
+        groups = identity.groups();
+        assertEquals(ourGroups(), groups);
+        PeerProcess process = identity.process().orElseThrow();
+        assertEquals(ProcessHandle.current().pid(), process.pid());
+        assertEquals(ourCommandLine(), process.commandLine());
+      }
+      assertEquals(before, openDescriptors(), "the pidfd is closed, the borrowed socket is not");
+    } finally {
+      LibC.close(fds[0]);
+      LibC.close(fds[1]);
+    }
+  }
+
+  @Test
+  void readRejectsANegativeDescriptor() {
+    assertThrows(IllegalArgumentException.class, () -> PeerIdentity.read(-1));
+  }
+
+  @Test
+  void readOfSomethingThatIsNotASocketFails() {
+    assertThrows(PeerCredentialsException.class, () -> PeerIdentity.read(0));
+  }
+
+  @Test
+  void hasGroupCountsThePrimaryGidAndMappedGroups() throws IOException {
+    UnixConnection[] c = pair();
+    try {
+      PeerIdentity identity = c[0].peerIdentity();
+      assertTrue(identity.hasGroup(identity.gid()));
+      assertFalse(identity.hasUnmappedGroups());
+      assertThrows(IllegalArgumentException.class, () -> identity.hasGroup(-1));
+      assertThrows(IllegalArgumentException.class, () -> identity.hasGroup(1L << 32));
+    } finally {
+      c[0].close();
+      c[1].close();
+    }
+  }
+
+  static long openDescriptors() throws IOException {
+    try (var list = Files.list(Path.of("/proc/self/fd"))) {
+      return list.count();
+    }
+  }
+
+  static List<String> fdTargets() throws IOException {
+    List<String> out = new ArrayList<>();
+    try (var list = Files.list(Path.of("/proc/self/fd"))) {
+      for (Path p : list.toList()) {
+        try {
+          out.add(p.getFileName() + "->" + Files.readSymbolicLink(p));
+        } catch (IOException e) {
+          // closed while listing
+        }
+      }
+    }
+    return out;
+  }
+}

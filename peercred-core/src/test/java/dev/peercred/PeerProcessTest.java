@@ -1,0 +1,208 @@
+package dev.peercred;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peercred.internal.linux.Pidfd;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Identities of real peer processes run as other users, before and after they exit. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PeerProcessTest {
+  @TempDir Path dir;
+
+  private UnixListener listen() throws IOException {
+    PeerClients.openDirectory(dir);
+    Path path = dir.resolve("s");
+    UnixListener listener = UnixListener.bind(path);
+    PeerClients.openSocket(path);
+    return listener;
+  }
+
+  /** Accepts the client's connection and waits for its first line, so it surely runs. */
+  private static UnixConnection acceptHello(UnixListener listener) throws IOException {
+    UnixConnection connection = listener.accept();
+    byte[] hello = new byte[3];
+    int n = 0;
+    while (n < 3) {
+      int r = connection.inputStream().read(hello, n, 3 - n);
+      if (r < 0) {
+        throw new IOException("client closed early");
+      }
+      n += r;
+    }
+    return connection;
+  }
+
+  private static String output(Process process) throws IOException {
+    return new String(process.getInputStream().readAllBytes());
+  }
+
+  @Test
+  void clientStartedWithSetprivShowsExactlyItsIdsAndGroups() throws Exception {
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L, 100L), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        PeerIdentity identity = connection.peerIdentity();
+        assertEquals(1234, identity.uid());
+        assertEquals(2345, identity.gid());
+        assertEquals(List.of(4L, 27L, 100L), identity.groups());
+        assertEquals(List.of(4L, 27L, 100L), identity.mappedGroups());
+        assertTrue(identity.hasGroup(27));
+        assertTrue(identity.hasGroup(2345));
+        assertFalse(identity.hasGroup(0));
+        assertEquals(List.of("adm", "sudo", "users"), identity.groupNames());
+        assertEquals(client.pid(), identity.pid().orElseThrow());
+      }
+      assertEquals(0, client.waitFor(), () -> "client failed");
+    }
+  }
+
+  @Test
+  void executableAndCommandLineAreThoseOfTheRealBinary() throws Exception {
+    try (UnixListener listener = listen()) {
+      Path socket = dir.resolve("s");
+      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), socket);
+      try (UnixConnection connection = acceptHello(listener)) {
+        PeerProcess process = connection.peerIdentity().process().orElseThrow();
+        assertEquals(client.pid(), process.pid());
+        assertTrue(process.isPinned());
+        assertEquals(PeerClients.PYTHON.toRealPath(), process.executable());
+        assertEquals(PeerClients.pythonCommand(socket), process.commandLine());
+        assertEquals(
+            client.info().startInstant().orElseThrow().getEpochSecond(),
+            process.startTime().getEpochSecond(),
+            1);
+        PeerProcess parent = process.parent().orElseThrow();
+        assertEquals(ProcessHandle.current().pid(), parent.pid(), "we started it");
+        assertTrue(parent.isPinned());
+      }
+      client.waitFor();
+    }
+  }
+
+  @Test
+  void afterThePeerExitsTheHandleSaysGoneAndGivesNoStaleData() throws Exception {
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        PeerIdentity identity = connection.peerIdentity();
+        PeerProcess process = identity.process().orElseThrow();
+        assertTrue(process.isAlive());
+        connection.shutdownOutput(); // the client exits on end of stream
+        assertEquals(0, client.waitFor(), () -> "client failed");
+        assertFalse(process.isAlive());
+        assertThrows(PeerProcessGoneException.class, process::executable);
+        assertThrows(PeerProcessGoneException.class, process::commandLine);
+        assertThrows(PeerProcessGoneException.class, process::cgroup);
+        assertThrows(PeerProcessGoneException.class, process::parent);
+        // the snapshot of connect time stays readable: it describes the peer as it connected
+        assertEquals(List.of(), identity.groups());
+        assertEquals(65534, identity.uid());
+      }
+    }
+  }
+
+  @Test
+  void aPeerThatExitedBeforeItsProcessWasRequestedIsGone() throws Exception {
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        connection.shutdownOutput();
+        assertEquals(0, client.waitFor(), () -> "client failed");
+        PeerIdentity identity = connection.peerIdentity();
+        assertThrows(PeerProcessGoneException.class, identity::process);
+        assertThrows(PeerProcessGoneException.class, identity::process, "and stays gone");
+        assertEquals(65534, identity.uid(), "the credentials are a snapshot of connect time");
+      }
+    }
+  }
+
+  @Test
+  void namesResolveForNobodyAndAreEmptyForIdsWithoutAnEntry() throws Exception {
+    try (UnixListener listener = listen()) {
+      Process nobody = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        assertEquals("nobody", connection.peerIdentity().userName().orElseThrow());
+        assertEquals("nogroup", connection.peerIdentity().groupName().orElseThrow());
+      }
+      nobody.waitFor();
+      Process stranger = PeerClients.startPythonAs(54321, 54322, List.of(54323L), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        assertTrue(connection.peerIdentity().userName().isEmpty());
+        assertTrue(connection.peerIdentity().groupName().isEmpty());
+        assertEquals(List.of(), connection.peerIdentity().groupNames());
+        assertEquals(List.of(54323L), connection.peerIdentity().groups());
+      }
+      stranger.waitFor();
+    }
+  }
+
+  /** The fallback for kernels without SO_PEERPIDFD, made directly: pid and start time only. */
+  @Test
+  void startTimeOnlyHandleIsNotPinnedAndStillNoticesExit() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      LinuxPeerProcess process = LinuxPeerProcess.open(sleeper.pid(), -1);
+      try {
+        assertFalse(process.isPinned());
+        assertTrue(process.isAlive());
+        assertEquals(Path.of("/usr/bin/sleep").toRealPath(), process.executable());
+        assertEquals(List.of("sleep", "60"), process.commandLine());
+        assertEquals(ProcessHandle.current().pid(), process.parent().orElseThrow().pid());
+        assertFalse(process.parent().orElseThrow().isPinned());
+        sleeper.destroy();
+        sleeper.waitFor();
+        assertFalse(process.isAlive());
+        assertThrows(PeerProcessGoneException.class, process::commandLine);
+      } finally {
+        process.close();
+      }
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+
+  @Test
+  void pidfdOpenedAfterExitIsRefused() throws Exception {
+    Process quick = new ProcessBuilder("true").start();
+    long pid = quick.pid();
+    quick.waitFor();
+    int fd = Pidfd.open(pid);
+    if (fd >= 0) {
+      // the pid was reused already: then it is someone else, and the handle must be for them
+      dev.peercred.internal.linux.LibC.close(fd);
+    } else {
+      assertEquals(-dev.peercred.internal.linux.Errno.ESRCH, fd);
+    }
+  }
+
+  @Test
+  void pinnedHandleForAChildNoticesExit() throws Exception {
+    Process sleeper = new ProcessBuilder("sleep", "60").start();
+    try {
+      LinuxPeerProcess process = LinuxPeerProcess.open(sleeper.pid(), Pidfd.open(sleeper.pid()));
+      try {
+        assertTrue(process.isPinned());
+        assertEquals(List.of("sleep", "60"), process.commandLine());
+        sleeper.destroy();
+        sleeper.waitFor();
+        assertFalse(process.isAlive());
+        assertThrows(PeerProcessGoneException.class, process::executable);
+      } finally {
+        process.close();
+      }
+    } finally {
+      sleeper.destroyForcibly();
+    }
+  }
+}
