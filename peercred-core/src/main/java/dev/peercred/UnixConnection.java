@@ -45,6 +45,7 @@ public final class UnixConnection implements ByteChannel {
   private final ReentrantLock writeLock = new ReentrantLock();
   private volatile long readTimeoutNanos;
   private volatile PeerIdentity peerIdentity;
+  private volatile java.util.function.Consumer<UnixConnection> onClose;
   private InputStream inputStream;
   private OutputStream outputStream;
 
@@ -97,6 +98,44 @@ public final class UnixConnection implements ByteChannel {
           socket, server, UnixSocketAddress.unnamed(), address);
     } catch (IOException | RuntimeException | Error e) {
       socket.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Creates two connected sockets ({@code socketpair(2)}), for example to talk between threads or
+   * to test a server without a socket file. Each end's {@linkplain #peerCredentials() credentials}
+   * are read from the kernel ({@code SO_PEERCRED}) and describe this process as it was at this
+   * call. Both ends are non-blocking and close-on-exec, with unnamed addresses.
+   *
+   * <p><b>Handing an end to a child process is not possible from Java:</b> {@link ProcessBuilder}
+   * closes every descriptor above 2 in the child, and its redirects accept only files, pipes and
+   * the parent's own standard streams. A child should instead connect to a listener, and the
+   * parent should check that the connection's peer pid is the child's ({@link Process#pid()}):
+   * see {@code docs/lifecycle.md}.
+   *
+   * @throws java.net.SocketException if {@code socketpair(2)} fails, for example with {@code
+   *     EMFILE}
+   */
+  public static ConnectionPair pair() throws IOException {
+    Platform.ensureSupported();
+    int[] fds = new int[2];
+    int rc =
+        LibC.socketpair(
+            LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, fds);
+    if (rc < 0) {
+      throw dev.peercred.internal.linux.Errno.exception("socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
+    }
+    NativeSocket first = NativeSocket.adopt(fds[0]);
+    NativeSocket second = NativeSocket.adopt(fds[1]);
+    try {
+      UnixSocketAddress unnamed = UnixSocketAddress.unnamed();
+      return new ConnectionPair(
+          new UnixConnection(first, readPeerCredentials(first), unnamed, unnamed),
+          new UnixConnection(second, readPeerCredentials(second), unnamed, unnamed));
+    } catch (IOException | RuntimeException | Error e) {
+      first.close();
+      second.close();
       throw e;
     }
   }
@@ -369,11 +408,21 @@ public final class UnixConnection implements ByteChannel {
    */
   @Override
   public void close() {
-    socket.close();
+    if (socket.close()) {
+      java.util.function.Consumer<UnixConnection> hook = onClose;
+      if (hook != null) {
+        hook.accept(this);
+      }
+    }
     PeerIdentity identity = peerIdentity;
     if (identity != null) {
       identity.close();
     }
+  }
+
+  /** Sets what runs once when this connection is closed (the accepting listener's bookkeeping). */
+  void onClose(java.util.function.Consumer<UnixConnection> hook) {
+    onClose = hook;
   }
 
   /** Reads well in a log line: {@code UnixConnection[fd=12, peer pid=42 uid=1000 gid=1000]}. */

@@ -3,6 +3,7 @@ package dev.peercred;
 import dev.peercred.internal.linux.Credentials;
 import dev.peercred.internal.linux.Errno;
 import dev.peercred.internal.linux.LibC;
+import dev.peercred.internal.linux.Lifecycle;
 import dev.peercred.internal.linux.NativeSocket;
 import dev.peercred.internal.linux.Platform;
 import dev.peercred.internal.linux.SocketAddresses;
@@ -10,13 +11,20 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;
 import java.net.ConnectException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -40,7 +48,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p><b>Threads and closing.</b> Any number of threads may call {@link #accept()}. {@link #close()}
  * may be called by any thread at any time: threads blocked in {@code accept()} fail promptly with
  * {@link java.nio.channels.AsynchronousCloseException}. Closing the listener does not close the
- * connections it accepted.
+ * connections it accepted; {@link #closeGracefully(Duration)} also waits for them to finish.
+ *
+ * <p>See {@code docs/lifecycle.md} for permissions, stale sockets, abstract names and socket
+ * activation ({@link SocketActivation}).
  */
 public final class UnixListener implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("dev.peercred");
@@ -50,6 +61,7 @@ public final class UnixListener implements AutoCloseable {
   private final ListenerOptions options;
   private final Object fileKey;
   private final AtomicLong credentialFailures = new AtomicLong();
+  private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
 
   private UnixListener(
       NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
@@ -85,6 +97,23 @@ public final class UnixListener implements AutoCloseable {
   /**
    * Binds a listener at {@code address}, a path or an abstract name.
    *
+   * <p>With a {@linkplain ListenerOptions#mode() mode}, {@linkplain ListenerOptions#owner() owner}
+   * or {@linkplain ListenerOptions#group() group}, the socket is bound in a new private directory
+   * (mode 0700, named {@code .pc} and eight hex digits) in the path's directory, given its
+   * permissions there, and then hard-linked into place with {@code link(2)}, which never replaces
+   * an existing file; the private directory is removed before this method returns. The socket is
+   * therefore never reachable at the path with wider permissions than asked. The private socket
+   * path is 12 bytes longer than the directory name, and must fit the 107-byte limit too.
+   *
+   * <p>An abstract address has no file and no permissions: any process in the network namespace
+   * may connect. Check each connection's {@linkplain UnixConnection#peerCredentials() credentials}.
+   *
+   * @throws AddressInUseException if a server is already listening there, or a file appeared at
+   *     the path while binding
+   * @throws BindException if a file that is not a socket is in the way (it is left untouched), the
+   *     directory does not exist or may not be written, or the owner or group cannot be set
+   * @throws IllegalArgumentException if {@code address} is unnamed, or is abstract and {@code
+   *     options} set a mode, owner or group
    * @see #bind(Path)
    */
   public static UnixListener bind(UnixSocketAddress address, ListenerOptions options)
@@ -92,9 +121,21 @@ public final class UnixListener implements AutoCloseable {
     Objects.requireNonNull(address, "address");
     Objects.requireNonNull(options, "options");
     Platform.ensureSupported();
+    if (address.isUnnamed()) {
+      throw new IllegalArgumentException("cannot bind the unnamed address; give a path or @name");
+    }
     Path path = address.path().orElse(null);
+    if (path == null && options.setsPermissions()) {
+      throw new IllegalArgumentException(
+          "abstract socket "
+              + address
+              + " has no file, so mode, owner and group cannot apply; check peer credentials instead");
+    }
     if (path != null && options.replaceStaleSocket()) {
       removeStaleSocket(address, path);
+    }
+    if (path != null && options.setsPermissions()) {
+      return bindPrivately(address, path, options);
     }
     byte[] sockaddr = address.toSockaddr();
     NativeSocket socket = NativeSocket.openStream();
@@ -118,12 +159,105 @@ public final class UnixListener implements AutoCloseable {
   }
 
   /**
+   * Binds in a private directory next to {@code path}, applies mode and ownership there, then links
+   * the socket into place (never replacing anything).
+   */
+  private static UnixListener bindPrivately(
+      UnixSocketAddress address, Path path, ListenerOptions options) throws IOException {
+    Path directory = path.getParent();
+    if (directory == null) {
+      throw new IllegalArgumentException("socket path has no directory: " + path);
+    }
+    Path privateDirectory = createPrivateDirectory(directory);
+    Path privateSocket = privateDirectory.resolve("s");
+    NativeSocket socket = null;
+    try {
+      UnixSocketAddress privateAddress;
+      try {
+        privateAddress = UnixSocketAddress.of(privateSocket);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "socket path too long to bind with permissions (binding goes through "
+                + privateSocket
+                + "): "
+                + e.getMessage(),
+            e);
+      }
+      byte[] sockaddr = privateAddress.toSockaddr();
+      socket = NativeSocket.openStream();
+      try {
+        socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
+      } catch (NativeSocket.BindFailure e) {
+        throw new BindException(e.getMessage());
+      }
+      if (options.owner().isPresent() || options.group().isPresent()) {
+        int uid = (int) options.owner().orElse(0xFFFF_FFFFL);
+        int gid = (int) options.group().orElse(0xFFFF_FFFFL);
+        int rc = Lifecycle.lchown(privateSocket, uid, gid);
+        if (rc < 0) {
+          throw new BindException(
+              Errno.message(
+                  "lchown",
+                  -rc,
+                  "cannot give " + path + " owner " + options.owner() + " group " + options.group()));
+        }
+      }
+      if (options.mode().isPresent()) {
+        int rc = Lifecycle.chmod(privateSocket, options.mode().getAsInt());
+        if (rc < 0) {
+          throw new BindException(Errno.message("chmod", -rc, privateSocket.toString()));
+        }
+      }
+      Object fileKey = fileKey(privateSocket);
+      try {
+        Files.createLink(path, privateSocket);
+      } catch (FileAlreadyExistsException e) {
+        throw new AddressInUseException(
+            address, "address already in use: a file appeared at " + path + " while binding");
+      }
+      UnixListener listener = new UnixListener(socket, address, options, fileKey);
+      socket = null;
+      return listener;
+    } finally {
+      if (socket != null) {
+        socket.close();
+      }
+      try {
+        Files.deleteIfExists(privateSocket);
+        Files.deleteIfExists(privateDirectory);
+      } catch (IOException e) {
+        LOG.log(Level.WARNING, "could not remove {0}: {1}", privateDirectory, e.toString());
+      }
+    }
+  }
+
+  private static Path createPrivateDirectory(Path directory) throws IOException {
+    var attribute = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    for (int attempt = 0; ; attempt++) {
+      byte[] random = new byte[4];
+      ThreadLocalRandom.current().nextBytes(random);
+      Path candidate = directory.resolve(".pc" + HexFormat.of().formatHex(random));
+      try {
+        return Files.createDirectory(candidate, attribute);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt == 100) {
+          throw e;
+        }
+      } catch (NoSuchFileException e) {
+        throw new BindException("cannot bind in " + directory + ": no such directory");
+      } catch (java.nio.file.AccessDeniedException e) {
+        throw new BindException("cannot bind in " + directory + ": permission denied");
+      }
+    }
+  }
+
+  /**
    * Removes the socket file at {@code path} if no server answers there; leaves anything else.
    */
   private static void removeStaleSocket(UnixSocketAddress address, Path path) throws IOException {
     Map<String, Object> attributes;
     try {
-      attributes = Files.readAttributes(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      attributes = Files.readAttributes(path, "unix:mode,dev,ino", LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       return;
     } catch (UnsupportedOperationException | IllegalArgumentException e) {
@@ -132,21 +266,51 @@ public final class UnixListener implements AutoCloseable {
     int mode = (Integer) attributes.get("mode");
     if ((mode & 0xF000) != 0xC000) { // S_IFMT, S_IFSOCK
       throw new BindException(
-          "cannot bind " + path + ": a file that is not a socket is in the way (left untouched)");
+          "cannot bind "
+              + path
+              + ": a "
+              + fileType(mode)
+              + " that is not a socket is in the way (left untouched)");
     }
+    Object probed = attributes.get("dev") + ":" + attributes.get("ino");
     try (UnixConnection probe = UnixConnection.connect(address, Duration.ofSeconds(1))) {
       throw new AddressInUseException(
           address, "address already in use: a server is listening at " + path);
     } catch (ConnectException e) {
       if (e.getMessage() != null && e.getMessage().contains(Errno.name(Errno.ECONNREFUSED))) {
-        Files.deleteIfExists(path);
-        LOG.log(Level.DEBUG, "removed stale socket {0}", path);
+        // Only the socket that was probed: if something else has been put there since, keep it.
+        if (probed.equals(fileKey(path))) {
+          Files.deleteIfExists(path);
+          LOG.log(Level.DEBUG, "removed stale socket {0}", path);
+        }
       }
       // Other errors (EACCES, ...): leave the file; bind(2) reports what is wrong.
     } catch (PeerCredentialsException e) {
       throw new AddressInUseException(
           address, "address already in use: a server is listening at " + path);
     }
+  }
+
+  private static String fileType(int mode) {
+    return switch (mode & 0xF000) {
+      case 0x8000 -> "regular file";
+      case 0x4000 -> "directory";
+      case 0xA000 -> "symbolic link";
+      case 0x1000 -> "FIFO";
+      case 0x2000 -> "character device";
+      case 0x6000 -> "block device";
+      default -> "file";
+    };
+  }
+
+  /**
+   * Wraps an inherited listening descriptor (already checked, non-blocking and close-on-exec). The
+   * listener never removes a file on close: the file belongs to whoever created the socket.
+   */
+  static UnixListener adopt(NativeSocket socket) {
+    UnixSocketAddress address = UnixSocketAddress.fromSockaddr(socket.address(false));
+    return new UnixListener(
+        socket, address, ListenerOptions.defaults().withRemoveOnClose(false), null);
   }
 
   private static Object fileKey(Path path) {
@@ -190,11 +354,15 @@ public final class UnixListener implements AutoCloseable {
           length[0] <= 2
               ? UnixSocketAddress.unnamed()
               : UnixSocketAddress.fromSockaddr(java.util.Arrays.copyOf(peer, length[0]));
-      return new UnixConnection(
-          NativeSocket.adopt(fd),
-          PeerCredentials.fromUcred(ucred[0], ucred[1], ucred[2]),
-          address,
-          remote);
+      UnixConnection connection =
+          new UnixConnection(
+              NativeSocket.adopt(fd),
+              PeerCredentials.fromUcred(ucred[0], ucred[1], ucred[2]),
+              address,
+              remote);
+      accepted.add(connection);
+      connection.onClose(this::connectionClosed);
+      return connection;
     }
   }
 
@@ -211,6 +379,69 @@ public final class UnixListener implements AutoCloseable {
   /** How many accepted connections were closed unseen because their credentials could not be read. */
   public long credentialFailures() {
     return credentialFailures.get();
+  }
+
+  /**
+   * How many connections this listener accepted that are still open. A connection counts until
+   * it is closed by {@link UnixConnection#close()}, its streams, {@link UnixConnection#refuse}, or
+   * an interrupt.
+   */
+  public int openConnections() {
+    accepted.removeIf(c -> !c.isOpen());
+    return accepted.size();
+  }
+
+  private void connectionClosed(UnixConnection connection) {
+    accepted.remove(connection);
+    synchronized (accepted) {
+      accepted.notifyAll();
+    }
+  }
+
+  /**
+   * Stops accepting, then waits up to {@code timeout} for the connections this listener accepted
+   * to be closed by whoever serves them; connections still open after that are closed, which
+   * wakes their blocked readers and writers with {@link
+   * java.nio.channels.AsynchronousCloseException}. New clients are refused from the start ({@code
+   * ECONNREFUSED} or {@code ENOENT}), and the socket file is removed as by {@link #close()}.
+   *
+   * @param timeout how long open connections may take to finish; {@link Duration#ZERO} closes
+   *     them at once
+   * @return true if every connection finished within the timeout, false if some were closed
+   * @throws InterruptedException if the thread is interrupted while waiting (connections are then
+   *     left open)
+   * @throws IllegalArgumentException if {@code timeout} is negative
+   */
+  public boolean closeGracefully(Duration timeout) throws InterruptedException {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative()) {
+      throw new IllegalArgumentException("timeout is negative: " + timeout);
+    }
+    close();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (accepted) {
+      while (true) {
+        accepted.removeIf(c -> !c.isOpen());
+        if (accepted.isEmpty()) {
+          return true;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        // Re-check at least every 50 ms: a connection closed by an interrupt sends no notice.
+        TimeUnit.NANOSECONDS.timedWait(accepted, Math.min(left, 50_000_000L));
+      }
+    }
+    int forced = 0;
+    for (UnixConnection connection : accepted) {
+      if (connection.isOpen()) {
+        connection.close();
+        forced++;
+      }
+    }
+    LOG.log(Level.INFO, "{0}: closed {1} connections still open after {2}", address, forced, timeout);
+    return forced == 0;
   }
 
   /** True until {@link #close()} is called. */

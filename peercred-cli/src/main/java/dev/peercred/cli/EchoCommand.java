@@ -1,8 +1,13 @@
 package dev.peercred.cli;
 
+import dev.peercred.PeerCredentials;
+import dev.peercred.SocketActivation;
+import dev.peercred.SocketActivationException;
+import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
 import dev.peercred.examples.EchoServer;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -14,7 +19,9 @@ import picocli.CommandLine.Parameters;
     description = {
       "Echo every line back prefixed with '> ', to the user who started the server only.",
       "Any other user, root included, reads 'Unauthorized access' and is disconnected.",
-      "A stale socket file left by a dead server is replaced; a live server's is not."
+      "A stale socket file left by a dead server is replaced; a live server's is not.",
+      "Started by systemd socket activation (LISTEN_PID/LISTEN_FDS), it serves the inherited",
+      "socket instead of binding: exactly one, or the one named 'echo' in LISTEN_FDNAMES."
     })
 final class EchoCommand implements Callable<Integer> {
   @Parameters(
@@ -27,17 +34,39 @@ final class EchoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path path = UnixSocketAddress.parse(socket).path().orElseThrow(
-        () -> new IllegalArgumentException("echo needs a socket path, not an abstract name: " + socket));
-    EchoServer server = EchoServer.bind(path);
+    EchoServer server;
+    if (SocketActivation.isInherited()) {
+      server = new EchoServer(inheritedListener(), PeerCredentials.ofCurrentProcess().uid());
+    } else {
+      Path path = UnixSocketAddress.parse(socket).path().orElseThrow(
+          () -> new IllegalArgumentException("echo needs a socket path, not an abstract name: " + socket));
+      server = EchoServer.bind(path);
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "echo-shutdown"));
     System.err.println(
         "peercred echo: listening on "
             + server.listener().localAddress()
             + "; answering uid "
-            + dev.peercred.PeerCredentials.ofCurrentProcess().uid()
+            + PeerCredentials.ofCurrentProcess().uid()
             + " only (Ctrl-C stops)");
     server.run();
     return 0;
+  }
+
+  /** The one inherited socket, or the one named "echo"; errors name what is wrong. */
+  private static UnixListener inheritedListener() throws java.io.IOException {
+    List<String> names = SocketActivation.names();
+    if (names.size() == 1) {
+      return SocketActivation.listener(0);
+    }
+    if (names.contains("echo")) {
+      return SocketActivation.listener("echo");
+    }
+    throw new SocketActivationException(
+        SocketActivationException.Reason.NOT_FOUND,
+        names.size()
+            + " sockets were passed (LISTEN_FDNAMES="
+            + String.join(":", names)
+            + "); echo serves exactly one, or the one named 'echo'");
   }
 }

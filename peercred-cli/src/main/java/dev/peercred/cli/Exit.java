@@ -19,6 +19,8 @@ final class Exit {
   static final int CANT_CREATE = 73;
   /** EX_NOPERM: not allowed to connect to the socket. */
   static final int NO_PERMISSION = 77;
+  /** EX_CONFIG: the sockets passed by systemd (LISTEN_PID, LISTEN_FDS, ...) are wrong. */
+  static final int CONFIG = 78;
 
   /** A failure to report on standard error with an exit code. */
   static final class Failure extends Exception {

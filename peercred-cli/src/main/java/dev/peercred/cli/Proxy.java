@@ -4,6 +4,7 @@ import dev.peercred.PeerIdentity;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
+import dev.peercred.policy.Decision;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,6 +40,8 @@ import java.util.function.Function;
 final class Proxy {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
   private static final int BUFFER_SIZE = 64 * 1024;
+  /** How long a refused client has to send the whoami probe before it reads end of stream. */
+  private static final Duration PROBE_WINDOW = Duration.ofMillis(500);
 
   private final UnixListener listener;
   private final UnixSocketAddress backend;
@@ -91,6 +94,11 @@ final class Proxy {
   /** The number of connections being served. */
   int activeConnections() {
     return sessions.size();
+  }
+
+  /** Stops accepting; closing the listener removes its socket file. */
+  void stopAccepting() {
+    listener.close();
   }
 
   /**
@@ -147,11 +155,13 @@ final class Proxy {
       try {
         decision = rules.apply(peer);
         if (decision == null) {
-          decision = Decision.deny("policy gave no decision");
+          decision = Decision.error("policy gave no decision");
         }
-      } catch (RuntimeException | Error e) {
-        decision = Decision.deny("policy failed: " + Main.describe(e));
+      } catch (RuntimeException e) {
+        decision = Decision.error("policy failed: " + e);
       }
+      // Read what the audit record tells about the peer now, while the process surely exists.
+      Map<String, Object> facts = IdentityFacts.describe(peer, Json.object(), false);
       try {
         if (decision.allowed()) {
           forward(peer, decision);
@@ -167,7 +177,7 @@ final class Proxy {
         if (s != null) {
           s.close();
         }
-        writeAudit(peer, decision);
+        writeAudit(facts, decision);
         sessions.remove(this);
       }
     }
@@ -175,7 +185,7 @@ final class Proxy {
     private void refuse(PeerIdentity peer, Decision decision) {
       // Answer a whoami probe if it arrives at once; everyone else reads end of stream.
       try {
-        client.setReadTimeout(Duration.ofMillis(100));
+        client.setReadTimeout(PROBE_WINDOW);
         byte[] first = new byte[WhoamiProtocol.PROBE.length];
         int length = 0;
         InputStream in = client.inputStream();
@@ -321,13 +331,16 @@ final class Proxy {
       }
     }
 
-    private void writeAudit(PeerIdentity peer, Decision decision) {
+    private void writeAudit(Map<String, Object> facts, Decision decision) {
       Map<String, Object> record = Json.object();
       record.put("time", time.toString());
       record.put("connection", id);
-      IdentityFacts.describe(peer, record, false);
+      record.putAll(facts);
       record.put("decision", decision.allowed() ? "allow" : "deny");
       record.put("reason", decision.reason());
+      if (decision.outcome() == Decision.Outcome.ERROR) {
+        record.put("policy_error", true);
+      }
       if (whoami) {
         record.put("whoami", true);
       }

@@ -1,9 +1,13 @@
 package dev.peercred.cli;
 
 import dev.peercred.AddressInUseException;
+import dev.peercred.ListenerOptions;
 import dev.peercred.PeerIdentity;
+import dev.peercred.SocketActivation;
+import dev.peercred.SocketActivationException;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
+import dev.peercred.policy.Decision;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.AccessDeniedException;
@@ -11,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -34,18 +39,23 @@ import picocli.CommandLine.Spec;
           + " reopens the audit file; live connections are not touched.",
       "SIGINT or SIGTERM stops accepting, lets open connections finish for --grace, removes the"
           + " socket and exits 0.",
+      "Started by systemd socket activation (LISTEN_FDS), it serves the passed socket: the only"
+          + " one, or the one named 'proxy'.",
       "A connection whose first bytes are the whoami probe is answered by the proxy itself"
           + " (see 'peercred whoami')."
     },
     footer = {
       "",
-      "Policy file: one rule per line, first match wins, no match denies:",
-      "  allow uid 1000",
-      "  deny gid 100",
-      "  allow all",
+      "Policy file (docs/policies.md): one rule per line, the first that matches decides;",
+      "no match denies unless the file ends with 'default allow'. A rule that cannot be",
+      "checked (process gone, unknown name) never allows. For example:",
+      "  deny uid 65534",
+      "  allow group docker",
+      "  allow user alice,bob",
+      "  allow exe /usr/bin/docker",
       "",
       "Audit record fields: time, connection, pid, uid, user, gid, group, exe, decision, reason,",
-      "  [whoami], [error], bytes_in (client to backend), bytes_out, duration_ms.",
+      "  [policy_error], [whoami], [error], bytes_in (client to backend), bytes_out, duration_ms.",
       "",
       "A backend that does not answer is not an error at start (it may come later); each allowed",
       "connection is then closed and audited with the error."
@@ -57,7 +67,8 @@ import picocli.CommandLine.Spec;
       "64:bad option or argument (EX_USAGE)",
       "65:policy file is not valid (EX_DATAERR)",
       "66:policy file missing or unreadable (EX_NOINPUT)",
-      "73:listening socket or audit file cannot be created (EX_CANTCREAT)"
+      "73:listening socket or audit file cannot be created (EX_CANTCREAT)",
+      "78:sockets passed by systemd are wrong (EX_CONFIG)"
     })
 final class ProxyCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
@@ -66,10 +77,31 @@ final class ProxyCommand implements Callable<Integer> {
 
   @Option(
       names = "--listen",
-      required = true,
       paramLabel = "PATH",
-      description = "socket to accept connections on (a path, or @name for an abstract socket)")
+      description =
+          "socket to accept connections on (a path, or @name for an abstract socket); required"
+              + " unless started by systemd socket activation")
   String listen;
+
+  @Option(
+      names = "--mode",
+      paramLabel = "OCTAL",
+      description =
+          "permissions of the listening socket file, such as 0660 (connecting needs write"
+              + " permission); default: 0777 minus the umask")
+  String mode;
+
+  @Option(
+      names = "--owner",
+      paramLabel = "USER",
+      description = "owner of the listening socket file, a user name or uid")
+  String owner;
+
+  @Option(
+      names = "--group",
+      paramLabel = "GROUP",
+      description = "group of the listening socket file, a group name or gid")
+  String group;
 
   @Option(
       names = "--to",
@@ -120,7 +152,9 @@ final class ProxyCommand implements Callable<Integer> {
   }
 
   private int serve() throws Exit.Failure {
-    UnixSocketAddress listenAddress = address("--listen", listen);
+    boolean activated = SocketActivation.isInherited();
+    ListenerOptions options = activated ? null : listenerOptions();
+    UnixSocketAddress listenAddress = activated ? null : address("--listen", listen);
     UnixSocketAddress backend = address("--to", to);
     Function<PeerIdentity, Decision> rules = loadPolicy(policy);
     warnIfBackendMissing(backend);
@@ -134,7 +168,10 @@ final class ProxyCommand implements Callable<Integer> {
 
     UnixListener listener;
     try {
-      listener = UnixListener.bind(listenAddress, dev.peercred.ListenerOptions.defaults());
+      listener = activated ? inheritedListener() : UnixListener.bind(listenAddress, options);
+    } catch (SocketActivationException e) {
+      audit.close();
+      throw new Exit.Failure(Exit.CONFIG, "socket activation: " + e.getMessage());
     } catch (AddressInUseException e) {
       audit.close();
       throw new Exit.Failure(Exit.CANT_CREATE, Main.describe(e));
@@ -154,6 +191,7 @@ final class ProxyCommand implements Callable<Integer> {
                 .name("proxy-stop")
                 .start(
                     () -> {
+                      proxy.stopAccepting();
                       LOG.log(
                           Level.INFO,
                           "stopping: no new connections; {0} open, grace {1}",
@@ -202,6 +240,53 @@ final class ProxyCommand implements Callable<Integer> {
     audit.close();
     LOG.log(Level.INFO, "stopped");
     return Exit.OK;
+  }
+
+  /** The one socket passed by systemd, or the one named "proxy" (FileDescriptorName=proxy). */
+  private UnixListener inheritedListener() throws IOException {
+    if (listen != null || mode != null || owner != null || group != null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--listen, --mode, --owner and --group do not apply when systemd passes the socket"
+              + " (LISTEN_FDS is set): set them in the .socket unit (ListenStream=, SocketMode=,"
+              + " SocketUser=, SocketGroup=)");
+    }
+    List<String> names = SocketActivation.names();
+    if (names.size() == 1) {
+      return SocketActivation.listener(0);
+    }
+    return SocketActivation.listener("proxy");
+  }
+
+  private ListenerOptions listenerOptions() {
+    if (listen == null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "Missing required option: '--listen=PATH' (or start the proxy by systemd socket"
+              + " activation)");
+    }
+    ListenerOptions options = ListenerOptions.defaults();
+    if (mode != null) {
+      int bits;
+      try {
+        bits = Integer.parseInt(mode, 8);
+      } catch (NumberFormatException e) {
+        bits = -1;
+      }
+      if (bits < 0 || bits > 0777) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "invalid value for --mode: '" + mode + "' is not an octal mode from 0 to 0777");
+      }
+      options = options.withMode(bits);
+    }
+    if (owner != null) {
+      options = options.withOwner(Ids.resolve(spec.commandLine(), "--owner", "passwd", owner));
+    }
+    if (group != null) {
+      options = options.withGroup(Ids.resolve(spec.commandLine(), "--group", "group", group));
+    }
+    return options;
   }
 
   private void reloadPolicy(Proxy proxy) {

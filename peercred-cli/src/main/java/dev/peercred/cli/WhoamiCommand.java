@@ -74,6 +74,9 @@ final class WhoamiCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (UnixConnection connection = UnixConnection.connect(address, timeout)) {
+      if (!noProbe) {
+        sendProbe(connection); // at once: a proxy gives a client it refuses little time
+      }
       PeerIdentity server = connection.peerIdentity();
       Map<String, Object> serverFacts = IdentityFacts.describe(server, Json.object(), true);
       Map<String, Object> seen = null;
@@ -114,10 +117,17 @@ final class WhoamiCommand implements Callable<Integer> {
     }
   }
 
-  /** Sends the probe and returns the server's answer, or null if it gives none. */
-  private Map<String, Object> probe(UnixConnection connection) {
+  /** Reads the server's answer to the probe, or returns null if it gives none. */
+  private static void sendProbe(UnixConnection connection) {
     try {
       connection.outputStream().write(WhoamiProtocol.PROBE);
+    } catch (IOException e) {
+      // The server closed already; reading its answer below finds nothing.
+    }
+  }
+
+  private Map<String, Object> probe(UnixConnection connection) {
+    try {
       connection.setReadTimeout(timeout.isZero() ? Duration.ofSeconds(2) : timeout);
       InputStream in = connection.inputStream();
       ByteArrayOutputStream line = new ByteArrayOutputStream();

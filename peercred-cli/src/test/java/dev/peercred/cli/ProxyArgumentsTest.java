@@ -35,7 +35,7 @@ class ProxyArgumentsTest {
 
   @Test
   void badDurationIsAUsageError() throws Exception {
-    Files.writeString(dir.resolve("policy"), "allow all\n");
+    Files.writeString(dir.resolve("policy"), "allow any\n");
     Cli.Result result =
         proxy(
             "--listen", dir.resolve("p.sock").toString(),
@@ -48,7 +48,7 @@ class ProxyArgumentsTest {
 
   @Test
   void tooLongSocketPathIsAUsageError() throws Exception {
-    Files.writeString(dir.resolve("policy"), "allow all\n");
+    Files.writeString(dir.resolve("policy"), "allow any\n");
     Cli.Result result =
         proxy(
             "--listen", dir.resolve("x".repeat(120)).toString(),
@@ -84,7 +84,7 @@ class ProxyArgumentsTest {
 
   @Test
   void listeningInAMissingDirectoryExits73() throws Exception {
-    Files.writeString(dir.resolve("policy"), "allow all\n");
+    Files.writeString(dir.resolve("policy"), "allow any\n");
     Cli.Result result =
         proxy(
             "--listen", dir.resolve("no/such/dir/p.sock").toString(),

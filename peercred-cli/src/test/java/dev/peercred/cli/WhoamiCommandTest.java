@@ -64,6 +64,7 @@ class WhoamiCommandTest {
       Map<String, Object> server = object(result.get("server"));
       assertEquals(proxy.pid(), server.get("pid"));
       assertEquals(0L, server.get("uid"));
+      assertEquals("root", server.get("user"));
       Map<String, Object> seen = object(result.get("seen_by_server"));
       assertEquals(1001L, seen.get("uid"));
       assertEquals(1001L, seen.get("gid"));
@@ -80,6 +81,8 @@ class WhoamiCommandTest {
       assertEquals(0, direct.exitCode(), direct.stderr());
       assertTrue(direct.out().contains("pid     " + backend.pid()), direct.out());
       assertTrue(direct.out().contains("not offered by this server"), direct.out());
+      assertTrue(direct.out().contains("uid     0 (root)"), direct.out());
+      assertTrue(direct.out().matches("(?s).*exe     /usr/bin/python3[.0-9]*\n.*"), direct.out());
 
       Cli.Result directJson =
           Cli.run(Cli.peercred("whoami", "--json", "--no-probe", backendSocket.toString()), T);

@@ -1,0 +1,95 @@
+package dev.peercred.internal.linux;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+
+/**
+ * The C library calls the socket lifecycle needs beyond {@link LibC}: numeric {@code chmod(2)} and
+ * {@code lchown(2)} on a socket file, and {@code unsetenv(3)} for the socket-activation variables.
+ * Same conventions as {@link LibC}: the C result, or {@code -errno}.
+ */
+public final class Lifecycle {
+  private Lifecycle() {}
+
+  private static final MethodHandle CHMOD =
+      LibC.link("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), LibC.ERRNO);
+  private static final MethodHandle LCHOWN =
+      LibC.link("lchown", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), LibC.ERRNO);
+  private static final MethodHandle UNSETENV =
+      LibC.link("unsetenv", FunctionDescriptor.of(JAVA_INT, ADDRESS), LibC.ERRNO);
+
+  private static MemorySegment cPath(Arena arena, Path path) {
+    byte[] bytes = path.toString().getBytes(SocketAddresses.FILE_NAME_CHARSET);
+    MemorySegment s = arena.allocate(bytes.length + 1L);
+    s.copyFrom(MemorySegment.ofArray(bytes));
+    return s; // arena memory is zeroed: the last byte is the terminating NUL
+  }
+
+  /** {@code chmod(2)} with the permission bits {@code mode}. */
+  public static int chmod(Path path, int mode) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(LibC.CAPTURE);
+      return LibC.result((int) CHMOD.invokeExact(state, cPath(arena, path), mode), state);
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** {@code lchown(2)}; {@code -1} leaves the uid or gid as it is. */
+  public static int lchown(Path path, int uid, int gid) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(LibC.CAPTURE);
+      return LibC.result((int) LCHOWN.invokeExact(state, cPath(arena, path), uid, gid), state);
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /**
+   * {@code unsetenv(3)}: removes {@code name} from the C library's environment, which native code
+   * and child processes started without an explicit environment see. The JVM's own snapshot ({@link
+   * System#getenv()}) is not changed.
+   */
+  public static int unsetenv(String name) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment state = arena.allocate(LibC.CAPTURE);
+      MemorySegment cName = arena.allocateFrom(name);
+      return LibC.result((int) UNSETENV.invokeExact(state, cName), state);
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
+
+  /** Sets or clears {@code FD_CLOEXEC}; returns 0 or {@code -errno}. */
+  public static int setCloseOnExec(int fd, boolean on) {
+    int flags = LibC.fcntl(fd, LibC.F_GETFD, 0);
+    if (flags < 0) {
+      return flags;
+    }
+    int wanted = on ? flags | LibC.FD_CLOEXEC : flags & ~LibC.FD_CLOEXEC;
+    return wanted == flags ? 0 : Math.min(0, LibC.fcntl(fd, LibC.F_SETFD, wanted));
+  }
+
+  /** Sets {@code O_NONBLOCK}; returns 0 or {@code -errno}. */
+  public static int setNonBlocking(int fd) {
+    int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+    if (flags < 0) {
+      return flags;
+    }
+    return (flags & LibC.O_NONBLOCK) != 0
+        ? 0
+        : Math.min(0, LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK));
+  }
+
+  /** Reads an int socket option of a raw descriptor into {@code out[0]}; 0 or {@code -errno}. */
+  public static int intOption(int fd, int name, int[] out) {
+    int[] length = {4};
+    return LibC.getsockopt(fd, LibC.SOL_SOCKET, name, out, length);
+  }
+}
