@@ -39,7 +39,10 @@ import java.util.function.Function;
  */
 final class Proxy {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
-  private static final int BUFFER_SIZE = 64 * 1024;
+  /** Each direction starts with a small buffer and moves to a large one when a read fills it. */
+  private static final int SMALL_BUFFER = 8 * 1024;
+
+  private static final int LARGE_BUFFER = 128 * 1024;
   /** How long a refused client has to send the whoami probe before it reads end of stream. */
   private static final Duration PROBE_WINDOW = Duration.ofMillis(500);
 
@@ -250,7 +253,7 @@ final class Proxy {
         boolean fromClient,
         PeerIdentity peer,
         Decision decision) {
-      byte[] buffer = new byte[BUFFER_SIZE];
+      byte[] buffer = new byte[SMALL_BUFFER];
       InputStream in = from.inputStream();
       OutputStream out = to.outputStream();
       try {
@@ -261,6 +264,9 @@ final class Proxy {
         while ((n = in.read(buffer)) > 0) {
           out.write(buffer, 0, n);
           counter.addAndGet(n);
+          if (n == buffer.length && buffer.length < LARGE_BUFFER) {
+            buffer = new byte[LARGE_BUFFER]; // a bulk transfer: fewer, larger system calls
+          }
         }
         try {
           to.shutdownOutput();
