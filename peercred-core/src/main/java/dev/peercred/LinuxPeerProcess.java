@@ -69,7 +69,7 @@ final class LinuxPeerProcess implements PeerProcess {
                 + ": /proc is not mounted for this process's pid namespace");
       }
       Proc.Stat stat = statOrGone(pid);
-      if (stat.hasExited() || Pidfd.checkAlive(pidfd) != 0) {
+      if (stat.hasExited() || !isUnreaped(Pidfd.checkAlive(pidfd), pid)) {
         throw gone(pid);
       }
       return new LinuxPeerProcess(pid, fd, stat.startTicks());
@@ -137,13 +137,27 @@ final class LinuxPeerProcess implements PeerProcess {
       } finally {
         pidfd.release();
       }
-      if (rc == -Errno.ESRCH) {
+      if (!isUnreaped(rc, pid)) {
         throw gone(pid);
       }
-      if (rc < 0) {
-        throw new IOException(Errno.message("pidfd_send_signal", -rc, "pid=" + pid));
-      }
     }
+  }
+
+  /**
+   * Interprets {@code pidfd_send_signal(pidfd, 0)}: 0 and {@code EPERM} (we may not signal it: it
+   * runs as another user or in a user namespace we have no rights over) both mean that the process
+   * has not been reaped; {@code ESRCH} means it has.
+   *
+   * @throws IOException for any other error
+   */
+  private static boolean isUnreaped(int rc, long pid) throws IOException {
+    if (rc == 0 || rc == -Errno.EPERM) {
+      return true;
+    }
+    if (rc == -Errno.ESRCH) {
+      return false;
+    }
+    throw new IOException(Errno.message("pidfd_send_signal", -rc, "pid=" + pid));
   }
 
   private interface ProcRead<T> {
@@ -175,7 +189,7 @@ final class LinuxPeerProcess implements PeerProcess {
   public List<String> commandLine() throws IOException {
     return read(
         dir -> {
-          byte[] bytes = Files.readAllBytes(dir.resolve("cmdline"));
+          byte[] bytes = Proc.readAll(dir.resolve("cmdline"));
           List<String> arguments = new ArrayList<>();
           int start = 0;
           for (int i = 0; i < bytes.length; i++) {
@@ -204,7 +218,8 @@ final class LinuxPeerProcess implements PeerProcess {
   public Optional<String> cgroup() throws IOException {
     return read(
         dir -> {
-          for (String line : Files.readAllLines(dir.resolve("cgroup"), StandardCharsets.UTF_8)) {
+          String text = new String(Proc.readAll(dir.resolve("cgroup")), StandardCharsets.UTF_8);
+          for (String line : text.split("\n")) {
             if (line.startsWith("0::")) {
               return Optional.of(line.substring(3));
             }

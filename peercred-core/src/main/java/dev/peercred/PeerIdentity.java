@@ -8,6 +8,7 @@ import dev.peercred.internal.linux.Nss;
 import dev.peercred.internal.linux.Platform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -62,6 +63,10 @@ public final class PeerIdentity implements AutoCloseable {
   private LinuxPeerProcess process;
   private IOException processFailure;
   private boolean closed;
+  /** For {@link #read(int)}: closes the pidfd if the caller drops the identity unclosed. */
+  private Cleaner.Cleanable cleanable;
+
+  private static final Cleaner CLEANER = Cleaner.create();
 
   /** The socket's descriptor, held open between {@code acquire} and {@code release}. */
   private interface SocketAccess {
@@ -109,7 +114,8 @@ public final class PeerIdentity implements AutoCloseable {
    * number could name another file once its owner closes it.
    *
    * <p>The identity holds a pidfd for the peer process where the kernel offers one: <b>close it</b>
-   * (try-with-resources) when the connection ends.
+   * (try-with-resources, or when the channel that owns {@code fd} closes). An identity dropped
+   * unclosed gives its pidfd back only when the garbage collector finds it, which may be late.
    *
    * @throws PeerCredentialsException if the kernel gives no credentials for it
    * @throws IllegalArgumentException if {@code fd} is negative
@@ -142,25 +148,52 @@ public final class PeerIdentity implements AutoCloseable {
     } finally {
       reading[0] = false;
     }
+    identity.lock.lock();
+    try {
+      LinuxPeerProcess process = identity.process;
+      if (process != null) {
+        identity.cleanable = CLEANER.register(identity, process::close);
+      }
+    } finally {
+      identity.lock.unlock();
+    }
     return identity;
   }
 
   /**
-   * Reads the groups, the label and the process now, keeping each failure for its accessor to
-   * throw. The process's start time is captured here, as close to {@code connect(2)} as possible.
+   * Reads the groups, the label and the process now instead of on first use, keeping each failure
+   * for its accessor to throw: for a server that accepts on one thread and decides on another, or
+   * that wants the process pinned (and its start time captured) as close to {@code connect(2)} as
+   * possible. Never throws.
+   *
+   * @return this identity
    */
-  void prefetch() {
-    for (int i = 0; i < 3; i++) {
-      try {
-        switch (i) {
-          case 0 -> groups();
-          case 1 -> securityLabel();
-          default -> process();
-        }
-      } catch (IOException e) {
-        // kept in the *Failure field and thrown again by the accessor
-      }
+  public PeerIdentity prefetch() {
+    try {
+      groups();
+    } catch (IOException e) {
+      // kept in groupsFailure; groups() throws it again
     }
+    try {
+      securityLabel();
+    } catch (IOException e) {
+      // kept in labelFailure
+    }
+    try {
+      process();
+    } catch (IOException e) {
+      // kept in processFailure
+    }
+    return this;
+  }
+
+  /**
+   * True if this kernel can pin peer processes with a pidfd ({@code SO_PEERPIDFD}, Linux 6.5+), so
+   * that {@link PeerProcess#isPinned()} is true for the processes {@link #process()} gives. Probed
+   * once; false on other platforms. Never throws.
+   */
+  public static boolean canPinProcesses() {
+    return Identity.peerPidfdSupported();
   }
 
   /** The pid, uid and gid from {@code SO_PEERCRED}, captured at connect time. */
@@ -414,7 +447,9 @@ public final class PeerIdentity implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      if (process != null) {
+      if (cleanable != null) {
+        cleanable.clean();
+      } else if (process != null) {
         process.close();
       }
     } finally {

@@ -166,8 +166,8 @@ public final class UnixConnection implements ByteChannel {
 
   /**
    * Everything that can be learned about the peer: credentials, groups, security label, the pinned
-   * process, names. Values beyond the credentials are read from the socket on first use (call
-   * {@link PeerIdentity#process()} right after accepting to pin the process as early as possible).
+   * process, names. Values beyond the credentials are read from the socket on first use, or at
+   * once by {@link PeerIdentity#prefetch()} (to pin the process as early as possible).
    * The identity, and the pidfd it may hold, is closed with this connection.
    */
   public PeerIdentity peerIdentity() {
@@ -376,18 +376,25 @@ public final class UnixConnection implements ByteChannel {
         }
       }
       socket.shutdown(LibC.SHUT_WR);
-      byte[] sink = new byte[8192];
-      long drained = 0;
-      while (drained < (1 << 20)) {
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) {
-          break;
+      // Drain only if no other thread is reading: one waiter per descriptor.
+      if (readLock.tryLock()) {
+        try {
+          byte[] sink = new byte[8192];
+          long drained = 0;
+          while (drained < (1 << 20)) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+              break;
+            }
+            int n = socket.read(sink, 0, sink.length, remaining);
+            if (n < 0) {
+              break;
+            }
+            drained += n;
+          }
+        } finally {
+          readLock.unlock();
         }
-        int n = socket.read(sink, 0, sink.length, remaining);
-        if (n < 0) {
-          break;
-        }
-        drained += n;
       }
     } catch (IOException | RuntimeException e) {
       // The peer may be gone already; closing below is all that is left to do.

@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A listening Unix domain stream socket whose every accepted connection carries its client's
@@ -62,6 +63,8 @@ public final class UnixListener implements AutoCloseable {
   private final Object fileKey;
   private final AtomicLong credentialFailures = new AtomicLong();
   private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
+  /** One waiter per descriptor and poller: concurrent accepts take turns. */
+  private final ReentrantLock acceptLock = new ReentrantLock();
 
   private UnixListener(
       NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
@@ -334,6 +337,15 @@ public final class UnixListener implements AutoCloseable {
    *     when the process has no descriptors left
    */
   public UnixConnection accept() throws IOException {
+    acceptLock.lock();
+    try {
+      return acceptOne();
+    } finally {
+      acceptLock.unlock();
+    }
+  }
+
+  private UnixConnection acceptOne() throws IOException {
     byte[] peer = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
     int[] length = new int[1];
     int[] ucred = new int[3];

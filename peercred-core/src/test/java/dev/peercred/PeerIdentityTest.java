@@ -87,7 +87,7 @@ class PeerIdentityTest {
       PeerProcess process = c[0].peerIdentity().process().orElseThrow();
       ProcessHandle self = ProcessHandle.current();
       assertEquals(self.pid(), process.pid());
-      assertTrue(process.isPinned(), "this kernel has SO_PEERPIDFD");
+      assertEquals(PeerIdentity.canPinProcesses(), process.isPinned(), "pinned where SO_PEERPIDFD is");
       assertTrue(process.isAlive());
       assertEquals(Path.of(self.info().command().orElseThrow()), process.executable());
       assertEquals(ourCommandLine(), process.commandLine());
@@ -103,7 +103,7 @@ class PeerIdentityTest {
       }
       PeerProcess parent = process.parent().orElseThrow();
       assertEquals(self.parent().orElseThrow().pid(), parent.pid());
-      assertTrue(parent.isPinned());
+      assertEquals(PeerIdentity.canPinProcesses(), parent.isPinned());
       assertTrue(parent.isAlive());
       assertEquals(
           Path.of(self.parent().orElseThrow().info().command().orElseThrow()), parent.executable());
@@ -133,6 +133,20 @@ class PeerIdentityTest {
       org.junit.jupiter.api.Assumptions.assumeTrue(identity.uid() == 0, "runs as root in CI");
       assertEquals("root", identity.userName().orElseThrow());
       assertEquals("root", identity.groupName().orElseThrow());
+      // On a virtual thread the lookup runs on a platform thread while the virtual thread parks.
+      dev.peercred.internal.linux.Nss.clearCache();
+      String[] seen = new String[2];
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                seen[0] = identity.userName().orElse("none");
+                seen[1] = identity.groupName().orElse("none");
+              })
+          .join();
+      assertEquals("root", seen[0]);
+      assertEquals("root", seen[1]);
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
     } finally {
       c[0].close();
       c[1].close();
@@ -176,6 +190,80 @@ class PeerIdentityTest {
       LibC.close(fds[0]);
       LibC.close(fds[1]);
     }
+  }
+
+  @Test
+  void overflowIdsAreReadInFull() throws IOException {
+    // Files.readString gets only the first byte of a sysctl file; this once made 65534 read as 6.
+    assertEquals(
+        Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel/overflowuid")).get(0).trim()),
+        dev.peercred.internal.linux.Credentials.OVERFLOW_UID);
+    assertEquals(
+        Long.parseLong(Files.readAllLines(Path.of("/proc/sys/kernel/overflowgid")).get(0).trim()),
+        dev.peercred.internal.linux.Credentials.OVERFLOW_GID);
+  }
+
+  @Test
+  void anIdentityReadFromADescriptorAndDroppedUnclosedGivesItsPidfdBackWhenCollected()
+      throws Exception {
+    int[] fds = new int[2];
+    assertEquals(0, LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds));
+    try {
+      long before = openDescriptors();
+      for (int i = 0; i < 20; i++) {
+        PeerIdentity.read(fds[0]).process().orElseThrow();
+      }
+      assertTrue(openDescriptors() >= before + 1, "pidfds are held until closed or collected");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (openDescriptors() > before && System.nanoTime() < deadline) {
+        System.gc();
+        Thread.sleep(50);
+      }
+      assertEquals(before, openDescriptors());
+    } finally {
+      LibC.close(fds[0]);
+      LibC.close(fds[1]);
+    }
+  }
+
+  @Test
+  void closingWhileOtherThreadsReadTheProcessFailsThemCleanlyAndLeaksNothing() throws Exception {
+    long before = openDescriptors();
+    for (int round = 0; round < 50; round++) {
+      UnixConnection[] c = pair();
+      PeerProcess process = c[0].peerIdentity().process().orElseThrow();
+      process.parent();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<Thread> readers = new ArrayList<>();
+      List<Throwable> unexpected = java.util.Collections.synchronizedList(new ArrayList<>());
+      for (int t = 0; t < 4; t++) {
+        readers.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      try {
+                        go.await();
+                        for (int i = 0; i < 20; i++) {
+                          process.executable();
+                          process.commandLine();
+                          process.parent().orElseThrow().executable();
+                        }
+                      } catch (ClosedChannelException e) {
+                        // closed under us: expected
+                      } catch (Throwable e) {
+                        unexpected.add(e);
+                      }
+                    }));
+      }
+      go.countDown();
+      c[0].close();
+      c[1].close();
+      for (Thread reader : readers) {
+        reader.join();
+      }
+      assertEquals(List.of(), unexpected);
+    }
+    assertEquals(before, openDescriptors());
   }
 
   @Test

@@ -68,6 +68,21 @@ class PeerProcessTest {
   }
 
   @Test
+  void manyGroupsAreReadInFullAfterTheKernelAsksForMoreRoom() throws Exception {
+    List<Long> groups = new java.util.ArrayList<>();
+    for (long g = 1000; g < 1100; g++) {
+      groups.add(g); // more than the first SO_PEERGROUPS buffer holds: ERANGE, then a retry
+    }
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(1234, 2345, groups, dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        assertEquals(groups, connection.peerIdentity().groups());
+      }
+      assertEquals(0, client.waitFor(), () -> "client failed");
+    }
+  }
+
+  @Test
   void executableAndCommandLineAreThoseOfTheRealBinary() throws Exception {
     try (UnixListener listener = listen()) {
       Path socket = dir.resolve("s");
@@ -75,7 +90,7 @@ class PeerProcessTest {
       try (UnixConnection connection = acceptHello(listener)) {
         PeerProcess process = connection.peerIdentity().process().orElseThrow();
         assertEquals(client.pid(), process.pid());
-        assertTrue(process.isPinned());
+        assertEquals(PeerIdentity.canPinProcesses(), process.isPinned());
         assertEquals(PeerClients.PYTHON.toRealPath(), process.executable());
         assertEquals(PeerClients.pythonCommand(socket), process.commandLine());
         assertEquals(
@@ -84,7 +99,7 @@ class PeerProcessTest {
             1);
         PeerProcess parent = process.parent().orElseThrow();
         assertEquals(ProcessHandle.current().pid(), parent.pid(), "we started it");
-        assertTrue(parent.isPinned());
+        assertEquals(PeerIdentity.canPinProcesses(), parent.isPinned());
       }
       client.waitFor();
     }
@@ -108,6 +123,23 @@ class PeerProcessTest {
         // the snapshot of connect time stays readable: it describes the peer as it connected
         assertEquals(List.of(), identity.groups());
         assertEquals(65534, identity.uid());
+      }
+    }
+  }
+
+  @Test
+  void prefetchPinsTheProcessAtOnceSoItsExitIsReportedLater() throws Exception {
+    try (UnixListener listener = listen()) {
+      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+      try (UnixConnection connection = acceptHello(listener)) {
+        PeerIdentity identity = connection.peerIdentity().prefetch();
+        connection.shutdownOutput();
+        assertEquals(0, client.waitFor(), () -> "client failed");
+        PeerProcess process = identity.process().orElseThrow(); // pinned before the exit
+        assertEquals(client.pid(), process.pid());
+        assertFalse(process.isAlive());
+        assertThrows(PeerProcessGoneException.class, process::commandLine);
+        assertEquals(List.of(), identity.groups());
       }
     }
   }
@@ -170,6 +202,17 @@ class PeerProcessTest {
     } finally {
       sleeper.destroyForcibly();
     }
+  }
+
+  @Test
+  void kernelsFromSixFiveOnPinProcesses() {
+    String[] version = System.getProperty("os.version").split("[.-]");
+    int major = Integer.parseInt(version[0]);
+    int minor = Integer.parseInt(version[1]);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        major > 6 || major == 6 && minor >= 5,
+        "kernel " + System.getProperty("os.version") + " predates SO_PEERPIDFD (6.5)");
+    assertTrue(PeerIdentity.canPinProcesses());
   }
 
   @Test

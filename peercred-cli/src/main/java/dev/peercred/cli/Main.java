@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Unix domain socket servers and tools that know who is on the other end.",
     subcommands = {
       EchoCommand.class,
+      KvCommand.class,
       WhoamiCommand.class,
       ProxyCommand.class,
       CommandLine.HelpCommand.class

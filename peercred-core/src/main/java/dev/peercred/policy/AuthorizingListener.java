@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * A listener that hands out only the connections its {@link Policy} allows.
  *
  * <p>{@link #accept()} accepts from the wrapped {@link UnixListener}, decides with {@link
- * Policy#decide(PeerIdentity)} (fail closed: an exception or an undecidable rule is a denial),
+ * Policy#decide(dev.peercred.PeerIdentity)} (fail closed: an exception or an undecidable rule is a denial),
  * {@linkplain Audit records} every decision, and returns the first allowed connection. A refused
  * connection is counted ({@link #refusals()}), sent the rejection message if there is one (the
  * article's {@value #UNAUTHORIZED}) and closed; the message is written on a separate virtual thread

@@ -141,7 +141,9 @@ public interface Policy {
   /**
    * Matches a peer process whose executable's content has this SHA-256 digest. The file is read
    * through {@code /proc/<pid>/exe}, which opens the very file the process runs even if its path
-   * now names another, and the pinned process is checked to be alive after the read. Text: {@code
+   * now names another, and the pinned process is checked to be alive after the read. Digests are
+   * cached by device, inode, size and change time, so a binary is read once while it is unchanged.
+   * Text: {@code
    * allow exe-sha256 <64 hex digits>}.
    *
    * @throws IllegalArgumentException if {@code hex} is not 64 hexadecimal digits

@@ -16,8 +16,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.OptionalLong;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -270,8 +272,8 @@ final class Rules {
         return unmapped;
       }
       return uids.contains(c.uid())
-          ? Decision.allow(this + ": uid " + c.uid())
-          : Decision.deny(this + ": uid " + c.uid() + " not listed");
+          ? Decision.allow(this + " matches uid " + c.uid())
+          : Decision.deny(this + " does not match uid " + c.uid());
     }
 
     @Override
@@ -375,30 +377,62 @@ final class Rules {
   }
 
   record ExecutableSha256(String hex) implements Policy {
+    /**
+     * Digests of executables by device, inode, size and change time: a running executable cannot
+     * be written ({@code ETXTBSY}) and any change to a file moves its ctime, so a hit is the digest
+     * of the very bytes the process runs. Bounded; cleared when full.
+     */
+    private static final Map<String, String> DIGESTS = new ConcurrentHashMap<>();
+
+    private static final int MAX_DIGESTS = 256;
+
     @Override
     public Decision evaluate(PeerIdentity peer) {
       try {
         PeerProcess process = process(peer);
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = Files.newInputStream(Path.of("/proc", Long.toString(process.pid()), "exe"))) {
-          byte[] buffer = new byte[64 * 1024];
-          for (int n; (n = in.read(buffer)) > 0; ) {
-            digest.update(buffer, 0, n);
+        Path exe = Path.of("/proc", Long.toString(process.pid()), "exe");
+        String key = fileKey(exe);
+        String actual = DIGESTS.get(key);
+        if (actual == null) {
+          actual = digest(exe);
+          if (key.equals(fileKey(exe))) {
+            if (DIGESTS.size() >= MAX_DIGESTS) {
+              DIGESTS.clear();
+            }
+            DIGESTS.put(key, actual);
           }
         }
         // The file was opened by pid; only if the pinned process still lives was it its file.
         if (!process.isAlive()) {
           throw new PeerProcessGoneException("process " + process.pid() + " exited");
         }
-        String actual = HexFormat.of().formatHex(digest.digest());
         return actual.equals(hex)
             ? Decision.allow("exe-sha256 matches")
             : Decision.deny("exe-sha256: peer's executable has " + actual);
       } catch (IOException e) {
         return unknown("exe-sha256", e);
-      } catch (NoSuchAlgorithmException e) {
-        return Decision.error("exe-sha256: " + e);
       }
+    }
+
+    private static String fileKey(Path exe) throws IOException {
+      Map<String, Object> a = Files.readAttributes(exe, "unix:dev,ino,size,ctime");
+      return a.get("dev") + ":" + a.get("ino") + ":" + a.get("size") + ":" + a.get("ctime");
+    }
+
+    private static String digest(Path exe) throws IOException {
+      MessageDigest digest;
+      try {
+        digest = MessageDigest.getInstance("SHA-256");
+      } catch (NoSuchAlgorithmException e) {
+        throw new IOException("no SHA-256 in this JDK", e);
+      }
+      try (InputStream in = Files.newInputStream(exe)) {
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          digest.update(buffer, 0, n);
+        }
+      }
+      return HexFormat.of().formatHex(digest.digest());
     }
 
     @Override
@@ -512,13 +546,18 @@ final class Rules {
   record AllOf(List<Policy> policies) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) {
+      if (policies.size() == 1) {
+        return policies.get(0).decide(peer);
+      }
+      List<String> reasons = new ArrayList<>();
       for (Policy policy : policies) {
         Decision d = policy.decide(peer);
         if (!d.allowed()) {
-          return new Decision(d.outcome(), "all-of: " + d.reason());
+          return d;
         }
+        reasons.add(d.reason());
       }
-      return Decision.allow("all-of: " + policies.size() + " allowed");
+      return Decision.allow("all of " + policies.size() + " allowed: " + String.join("; ", reasons));
     }
 
     @Override
@@ -530,6 +569,9 @@ final class Rules {
   record AnyOf(List<Policy> policies) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) {
+      if (policies.size() == 1) {
+        return policies.get(0).decide(peer);
+      }
       Decision error = null;
       List<String> reasons = new ArrayList<>();
       for (Policy policy : policies) {
@@ -543,9 +585,9 @@ final class Rules {
         reasons.add(d.reason());
       }
       if (error != null) {
-        return Decision.error("any-of: " + error.reason());
+        return Decision.error("none of " + policies.size() + " allowed, one failed: " + error.reason());
       }
-      return Decision.deny("any-of: none allowed " + reasons);
+      return Decision.deny("none of " + policies.size() + " allowed: " + String.join("; ", reasons));
     }
 
     @Override

@@ -147,6 +147,30 @@ class BuiltinPoliciesTest {
     }
   }
 
+  @Test
+  void executableSha256SeesAChangedFileOnceItRunsAgain() throws Exception {
+    Path copy = dir.resolve("python-copy");
+    Files.copy(Peers.PYTHON.toRealPath(), copy);
+    Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    String before = sha256(copy);
+    try (UnixListener listener = Peers.listen(dir)) {
+      Path socket = listener.localAddress().path().orElseThrow();
+      Process first = Peers.client(copy, socket, 1001, 1001, List.of(), "");
+      try (UnixConnection connection = listener.accept()) {
+        assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(before), connection));
+      }
+      Peers.output(first);
+      Files.write(copy, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND); // ELF ignores it
+      String after = sha256(copy);
+      Process second = Peers.client(copy, socket, 1001, 1001, List.of(), "");
+      try (UnixConnection connection = listener.accept()) {
+        assertEquals(Outcome.DENY, outcome(Policy.executableSha256(before), connection));
+        assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(after), connection));
+      }
+      Peers.output(second);
+    }
+  }
+
   private static String sha256(Path file) throws Exception {
     return HexFormat.of()
         .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));

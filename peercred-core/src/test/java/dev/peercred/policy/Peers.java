@@ -68,6 +68,13 @@ final class Peers {
    */
   static Process client(Path socket, long uid, long gid, List<Long> groups, String input)
       throws IOException {
+    return client(PYTHON, socket, uid, gid, groups, input);
+  }
+
+  /** Like {@link #client(Path, long, long, List, String)} with another Python executable. */
+  static Process client(
+      Path python, Path socket, long uid, long gid, List<Long> groups, String input)
+      throws IOException {
     List<String> command = new ArrayList<>();
     command.add(SETPRIV.toString());
     command.add("--reuid=" + uid);
@@ -79,7 +86,7 @@ final class Peers {
           "--groups="
               + String.join(",", groups.stream().map(String::valueOf).toList()));
     }
-    command.addAll(List.of(PYTHON.toString(), "-c", CLIENT, socket.toString(), input));
+    command.addAll(List.of(python.toString(), "-c", CLIENT, socket.toString(), input));
     return new ProcessBuilder(command).redirectErrorStream(false).start();
   }
 

@@ -59,7 +59,8 @@ public final class Credentials {
 
   private static long readLong(String file, long fallback) {
     try {
-      return Long.parseLong(Files.readString(Path.of(file)).trim());
+      // Not Files.readString: it reads only the first byte of a sysctl file (see Proc.readAll).
+      return Long.parseLong(new String(Proc.readAll(Path.of(file))).trim());
     } catch (IOException | RuntimeException e) {
       return fallback;
     }

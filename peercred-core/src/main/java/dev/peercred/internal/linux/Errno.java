@@ -69,6 +69,7 @@ public final class Errno {
     define(36, "ENAMETOOLONG", "File name too long");
     define(38, "ENOSYS", "Function not implemented");
     define(40, "ELOOP", "Too many levels of symbolic links");
+    define(61, "ENODATA", "No data available");
     define(88, "ENOTSOCK", "Socket operation on non-socket");
     define(91, "EPROTOTYPE", "Protocol wrong type for socket");
     define(92, "ENOPROTOOPT", "Protocol not available");

@@ -114,4 +114,31 @@ public final class Identity {
     }
     return pidfd[0];
   }
+
+  private static volatile Boolean peerPidfdSupported;
+
+  /**
+   * True if this kernel gives pidfds for socket peers ({@code SO_PEERPIDFD}, Linux 6.5+); probed
+   * once on a socket pair, never throws.
+   */
+  public static boolean peerPidfdSupported() {
+    Boolean supported = peerPidfdSupported;
+    if (supported == null) {
+      supported = false;
+      if (Platform.isSupported()) {
+        int[] fds = new int[2];
+        if (LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds) == 0) {
+          int pidfd = peerPidfd(fds[0]);
+          supported = pidfd >= 0;
+          if (pidfd >= 0) {
+            LibC.close(pidfd);
+          }
+          LibC.close(fds[0]);
+          LibC.close(fds[1]);
+        }
+      }
+      peerPidfdSupported = supported;
+    }
+    return supported;
+  }
 }

@@ -8,7 +8,7 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
@@ -77,7 +77,9 @@ public final class Pidfd {
   public static long fdinfoPid(int pidfd) throws IOException {
     String info;
     try {
-      info = Files.readString(Path.of("/proc/self/fdinfo/" + pidfd));
+      info =
+          new String(
+              Proc.readAll(Path.of("/proc/self/fdinfo/" + pidfd)), StandardCharsets.ISO_8859_1);
     } catch (NoSuchFileException e) {
       throw new IOException("pidfd " + pidfd + " is not open", e);
     }

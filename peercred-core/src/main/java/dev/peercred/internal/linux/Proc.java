@@ -1,6 +1,7 @@
 package dev.peercred.internal.linux;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,17 @@ public final class Proc {
     }
   }
 
+  /**
+   * Reads a whole {@code /proc} file. {@code Files.readAllBytes} must not be used there: it sizes
+   * its read by the file size, which {@code /proc} reports as 0, and gets only the first byte of a
+   * sysctl file such as {@code /proc/sys/kernel/overflowuid}.
+   */
+  public static byte[] readAll(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.readAllBytes();
+    }
+  }
+
   /** The directory of {@code pid} in {@code /proc}. */
   public static Path dir(long pid) {
     return Path.of("/proc", Long.toString(pid));
@@ -38,7 +50,7 @@ public final class Proc {
    */
   public static Stat stat(long pid) throws IOException {
     String text =
-        new String(Files.readAllBytes(dir(pid).resolve("stat")), StandardCharsets.ISO_8859_1);
+        new String(readAll(dir(pid).resolve("stat")), StandardCharsets.ISO_8859_1);
     int close = text.lastIndexOf(')');
     if (close < 0 || close + 2 >= text.length()) {
       throw new IOException("unreadable /proc/" + pid + "/stat");
@@ -60,7 +72,8 @@ public final class Proc {
   public static Instant instantAfterBoot(long ticks) throws IOException {
     long boot = bootSeconds;
     if (boot < 0) {
-      for (String line : Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.ISO_8859_1)) {
+      String stat = new String(readAll(Path.of("/proc/stat")), StandardCharsets.ISO_8859_1);
+      for (String line : stat.split("\n")) {
         if (line.startsWith("btime ")) {
           boot = Long.parseLong(line.substring(6).trim());
         }

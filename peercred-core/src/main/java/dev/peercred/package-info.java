@@ -1,0 +1,44 @@
+/**
+ * Unix domain sockets whose every connection knows, with the kernel's guarantee, who is on the
+ * other end.
+ *
+ * <p>A server binds a {@link dev.peercred.UnixListener}; each {@link
+ * dev.peercred.UnixConnection} it accepts carries the client's {@link dev.peercred.PeerCredentials}
+ * (pid, uid, gid), read with {@code SO_PEERCRED} before {@code accept()} returns:
+ *
+ * {@snippet :
+ * try (UnixListener listener = UnixListener.bind(Path.of("/tmp/echo.sock"))) {
+ *   long me = PeerCredentials.ofCurrentProcess().uid();
+ *   while (true) {
+ *     UnixConnection connection = listener.accept();
+ *     Thread.ofVirtual().start(() -> {
+ *       if (!connection.peerCredentials().hasUid(me)) {
+ *         connection.refuse("Unauthorized access\n");
+ *         return;
+ *       }
+ *       // serve the connection
+ *     });
+ *   }
+ * }
+ * }
+ *
+ * <p>A client {@linkplain dev.peercred.UnixConnection#connect(java.nio.file.Path) connects} and
+ * gets the server's credentials the same way, to check that the socket is served by whom it
+ * expects.
+ *
+ * <h2>Comparison with {@code jdk.net.ExtendedSocketOptions.SO_PEERCRED}</h2>
+ *
+ * The JDK's option (on {@code SocketChannel}s of family {@code UNIX}) returns a {@code
+ * UnixDomainPrincipal}: the user and group <em>names</em>, resolved through the user database on
+ * every call. It gives no pid, no numeric ids (a uid without a name comes back as its number in
+ * text), no supplementary groups, no security label and no handle on the process; and JDK channels
+ * expose no descriptor, so nothing else can be read from them.
+ *
+ * <h2>Native access</h2>
+ *
+ * This package calls the C library through {@code java.lang.foreign}. Run with {@code
+ * --enable-native-access=dev.peercred} on the module path or {@code
+ * --enable-native-access=ALL-UNNAMED} on the class path. On platforms other than Linux x86_64 and
+ * aarch64, the first use throws {@link java.lang.UnsupportedOperationException}.
+ */
+package dev.peercred;
