@@ -18,14 +18,15 @@ import java.util.OptionalLong;
  *
  * @param backlog the {@code listen(2)} backlog, 1 or more; the kernel caps it at {@code
  *     net.core.somaxconn}
- * @param replaceStaleSocket if a socket file exists at the path and no server answers there
- *     ({@code ECONNREFUSED}), remove it and bind; a file that is not a socket (regular file,
- *     directory, symbolic link, ...) is never removed, and a live server's socket gives {@link
+ * @param replaceStaleSocket if a socket file exists at the path and no server answers there ({@code
+ *     ECONNREFUSED}), remove it and bind; a file that is not a socket (regular file, directory,
+ *     symbolic link, ...) is never removed, and a live server's socket gives {@link
  *     AddressInUseException}
  * @param removeOnClose remove the socket file when the listener closes, if it is still the one this
  *     listener created
  * @param mode the socket file's permission bits, 0 to {@code 0777}; empty for the umask default
- * @param owner the socket file's owner uid (changing it needs {@code CAP_CHOWN}); empty to keep ours
+ * @param owner the socket file's owner uid (changing it needs {@code CAP_CHOWN}); empty to keep
+ *     ours
  * @param group the socket file's group gid (a group we belong to, or any with {@code CAP_CHOWN});
  *     empty to keep ours
  */
@@ -101,8 +102,7 @@ public record ListenerOptions(
   }
 
   /**
-   * These options with the socket file's permission bits, for example {@code 0600} or {@code
-   * 0660}.
+   * These options with the socket file's permission bits, for example {@code 0600} or {@code 0660}.
    *
    * @throws IllegalArgumentException if {@code mode} is outside 0 to {@code 0777}
    */

@@ -33,10 +33,10 @@ import java.util.Objects;
  * numbers are plain decimal digits, and {@code LISTEN_FDNAMES}, when present, has exactly {@code
  * LISTEN_FDS} non-empty names. Each of our descriptors is then made close-on-exec at once. Before a
  * descriptor becomes a {@link UnixListener}, it must be an {@code AF_UNIX} ({@code SO_DOMAIN})
- * {@code SOCK_STREAM} ({@code SO_TYPE}) socket that is listening ({@code SO_ACCEPTCONN}); it is then
- * made non-blocking. Every failure is a {@link SocketActivationException} with a {@link Reason}.
- * Each descriptor can be taken once; its listener never removes the socket file on close (the
- * service manager owns it).
+ * {@code SOCK_STREAM} ({@code SO_TYPE}) socket that is listening ({@code SO_ACCEPTCONN}); it is
+ * then made non-blocking. Every failure is a {@link SocketActivationException} with a {@link
+ * Reason}. Each descriptor can be taken once; its listener never removes the socket file on close
+ * (the service manager owns it).
  *
  * <p><b>Child processes.</b> At that first call the three variables are also removed from the C
  * library's environment ({@code unsetenv(3)}), which native code and child processes see when they
@@ -60,7 +60,8 @@ public final class SocketActivation {
   public static final String UNKNOWN_NAME = "unknown";
 
   /** The variables of the protocol, removed from what child processes inherit. */
-  public static final List<String> VARIABLES = List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
+  public static final List<String> VARIABLES =
+      List.of("LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES");
 
   private static final int MAX_DESCRIPTORS = 65_536;
 
@@ -117,8 +118,8 @@ public final class SocketActivation {
   /**
    * Takes the socket at {@code index} (descriptor {@code 3 + index}) as a listener.
    *
-   * @throws SocketActivationException if the variables are wrong, nothing was passed at that
-   *     index ({@link Reason#NOT_FOUND}), the descriptor is not a listening {@code AF_UNIX} stream
+   * @throws SocketActivationException if the variables are wrong, nothing was passed at that index
+   *     ({@link Reason#NOT_FOUND}), the descriptor is not a listening {@code AF_UNIX} stream
    *     socket, or it was already taken
    * @throws IllegalArgumentException if {@code index} is negative
    */
@@ -163,7 +164,11 @@ public final class SocketActivation {
         if (found >= 0) {
           throw new SocketActivationException(
               Reason.AMBIGUOUS_NAME,
-              "several passed sockets are named '" + name + "' (LISTEN_FDNAMES=" + String.join(":", names) + "); take them by index");
+              "several passed sockets are named '"
+                  + name
+                  + "' (LISTEN_FDNAMES="
+                  + String.join(":", names)
+                  + "); take them by index");
         }
         found = i;
       }
@@ -173,14 +178,18 @@ public final class SocketActivation {
           Reason.NOT_FOUND,
           names.isEmpty()
               ? "no sockets were passed to this process (LISTEN_FDS is not set)"
-              : "no passed socket is named '" + name + "' (LISTEN_FDNAMES=" + String.join(":", names) + ")");
+              : "no passed socket is named '"
+                  + name
+                  + "' (LISTEN_FDNAMES="
+                  + String.join(":", names)
+                  + ")");
     }
     return listener(found);
   }
 
   /**
-   * Removes the socket-activation variables from {@code builder}'s environment, so that the
-   * process it starts does not believe the sockets are meant for it.
+   * Removes the socket-activation variables from {@code builder}'s environment, so that the process
+   * it starts does not believe the sockets are meant for it.
    *
    * @return {@code builder}
    */
@@ -196,8 +205,7 @@ public final class SocketActivation {
     }
     initialized = true;
     Map<String, String> environment = System.getenv();
-    inherited =
-        environment.containsKey("LISTEN_PID") || environment.containsKey("LISTEN_FDS");
+    inherited = environment.containsKey("LISTEN_PID") || environment.containsKey("LISTEN_FDS");
     if (!inherited && !environment.containsKey("LISTEN_FDNAMES")) {
       return;
     }
@@ -206,7 +214,8 @@ public final class SocketActivation {
       names = parse(environment, ProcessHandle.current().pid());
       claimed = new boolean[names.size()];
       for (int i = 0; i < names.size(); i++) {
-        Lifecycle.setCloseOnExec(FIRST_DESCRIPTOR + i, true); // a bad descriptor is reported when taken
+        Lifecycle.setCloseOnExec(
+            FIRST_DESCRIPTOR + i, true); // a bad descriptor is reported when taken
       }
     } catch (SocketActivationException e) {
       environmentError = e;
@@ -275,7 +284,9 @@ public final class SocketActivation {
     }
     for (int i = 0; i < split.length; i++) {
       String name = split[i];
-      if (name.isEmpty() || name.length() > 255 || name.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+      if (name.isEmpty()
+          || name.length() > 255
+          || name.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
         throw malformed(
             "LISTEN_FDNAMES name "
                 + i
@@ -360,7 +371,8 @@ public final class SocketActivation {
     if (value[0] == 0) {
       throw new SocketActivationException(
           Reason.NOT_LISTENING,
-          describe(index) + " is an AF_UNIX SOCK_STREAM socket that is not listening (no listen(2))");
+          describe(index)
+              + " is an AF_UNIX SOCK_STREAM socket that is not listening (no listen(2))");
     }
   }
 

@@ -25,7 +25,9 @@ public final class SocketActivationException extends SocketException {
     NOT_A_SOCKET,
     /** The descriptor is a socket of another family or type (TCP, UDP, datagram, ...). */
     WRONG_SOCKET_TYPE,
-    /** The descriptor is an {@code AF_UNIX} stream socket on which {@code listen(2)} was not called. */
+    /**
+     * The descriptor is an {@code AF_UNIX} stream socket on which {@code listen(2)} was not called.
+     */
     NOT_LISTENING,
     /** No socket was passed at that index or with that name. */
     NOT_FOUND,

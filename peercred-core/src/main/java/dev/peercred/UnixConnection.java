@@ -45,7 +45,6 @@ public final class UnixConnection implements ByteChannel {
   private final ReentrantLock writeLock = new ReentrantLock();
   private volatile long readTimeoutNanos;
   private volatile PeerIdentity peerIdentity;
-  private volatile java.util.function.Consumer<UnixConnection> onClose;
   private InputStream inputStream;
   private OutputStream outputStream;
 
@@ -124,7 +123,8 @@ public final class UnixConnection implements ByteChannel {
         LibC.socketpair(
             LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, fds);
     if (rc < 0) {
-      throw dev.peercred.internal.linux.Errno.exception("socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
+      throw dev.peercred.internal.linux.Errno.exception(
+          "socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
     }
     NativeSocket first = NativeSocket.adopt(fds[0]);
     NativeSocket second = NativeSocket.adopt(fds[1]);
@@ -415,21 +415,11 @@ public final class UnixConnection implements ByteChannel {
    */
   @Override
   public void close() {
-    if (socket.close()) {
-      java.util.function.Consumer<UnixConnection> hook = onClose;
-      if (hook != null) {
-        hook.accept(this);
-      }
-    }
+    socket.close();
     PeerIdentity identity = peerIdentity;
     if (identity != null) {
       identity.close();
     }
-  }
-
-  /** Sets what runs once when this connection is closed (the accepting listener's bookkeeping). */
-  void onClose(java.util.function.Consumer<UnixConnection> hook) {
-    onClose = hook;
   }
 
   /** Reads well in a log line: {@code UnixConnection[fd=12, peer pid=42 uid=1000 gid=1000]}. */

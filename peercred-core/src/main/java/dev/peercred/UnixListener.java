@@ -65,6 +65,10 @@ public final class UnixListener implements AutoCloseable {
   private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
   /** One waiter per descriptor and poller: concurrent accepts take turns. */
   private final ReentrantLock acceptLock = new ReentrantLock();
+  /** Threads inside {@link #accept()}: one may hold a connection not yet in {@link #accepted}. */
+  private final java.util.concurrent.atomic.AtomicInteger accepting =
+      new java.util.concurrent.atomic.AtomicInteger();
+  private volatile int pruneAt = 64;
 
   private UnixListener(
       NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
@@ -132,7 +136,8 @@ public final class UnixListener implements AutoCloseable {
       throw new IllegalArgumentException(
           "abstract socket "
               + address
-              + " has no file, so mode, owner and group cannot apply; check peer credentials instead");
+              + " has no file, so mode, owner and group cannot apply;"
+              + " check peer credentials instead");
     }
     if (path != null && options.replaceStaleSocket()) {
       removeStaleSocket(address, path);
@@ -189,7 +194,8 @@ public final class UnixListener implements AutoCloseable {
       byte[] sockaddr = privateAddress.toSockaddr();
       socket = NativeSocket.openStream();
       try {
-        socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
+        socket.bindAndListen(
+            sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
       } catch (NativeSocket.BindFailure e) {
         throw new BindException(e.getMessage());
       }
@@ -202,7 +208,8 @@ public final class UnixListener implements AutoCloseable {
               Errno.message(
                   "lchown",
                   -rc,
-                  "cannot give " + path + " owner " + options.owner() + " group " + options.group()));
+                  "cannot give " + path + " owner " + options.owner()
+                      + " group " + options.group()));
         }
       }
       if (options.mode().isPresent()) {
@@ -235,7 +242,8 @@ public final class UnixListener implements AutoCloseable {
   }
 
   private static Path createPrivateDirectory(Path directory) throws IOException {
-    var attribute = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+    var attribute =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     for (int attempt = 0; ; attempt++) {
       byte[] random = new byte[4];
       ThreadLocalRandom.current().nextBytes(random);
@@ -337,11 +345,13 @@ public final class UnixListener implements AutoCloseable {
    *     when the process has no descriptors left
    */
   public UnixConnection accept() throws IOException {
+    accepting.incrementAndGet();
     acceptLock.lock();
     try {
       return acceptOne();
     } finally {
       acceptLock.unlock();
+      accepting.decrementAndGet();
     }
   }
 
@@ -373,7 +383,10 @@ public final class UnixListener implements AutoCloseable {
               address,
               remote);
       accepted.add(connection);
-      connection.onClose(this::connectionClosed);
+      if (accepted.size() >= pruneAt) { // forget closed connections; amortized O(1) per accept
+        accepted.removeIf(c -> !c.isOpen());
+        pruneAt = Math.max(64, accepted.size() * 2);
+      }
       return connection;
     }
   }
@@ -403,13 +416,6 @@ public final class UnixListener implements AutoCloseable {
     return accepted.size();
   }
 
-  private void connectionClosed(UnixConnection connection) {
-    accepted.remove(connection);
-    synchronized (accepted) {
-      accepted.notifyAll();
-    }
-  }
-
   /**
    * Stops accepting, then waits up to {@code timeout} for the connections this listener accepted
    * to be closed by whoever serves them; connections still open after that are closed, which
@@ -431,19 +437,16 @@ public final class UnixListener implements AutoCloseable {
     }
     close();
     long deadline = System.nanoTime() + timeout.toNanos();
-    synchronized (accepted) {
-      while (true) {
-        accepted.removeIf(c -> !c.isOpen());
-        if (accepted.isEmpty()) {
-          return true;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        // Re-check at least every 50 ms: a connection closed by an interrupt sends no notice.
-        TimeUnit.NANOSECONDS.timedWait(accepted, Math.min(left, 50_000_000L));
+    while (true) {
+      accepted.removeIf(c -> !c.isOpen());
+      if (accepted.isEmpty() && accepting.get() == 0) {
+        return true;
       }
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      TimeUnit.NANOSECONDS.sleep(Math.min(left, 10_000_000L)); // closing sends no notice: poll
     }
     int forced = 0;
     for (UnixConnection connection : accepted) {
@@ -452,7 +455,8 @@ public final class UnixListener implements AutoCloseable {
         forced++;
       }
     }
-    LOG.log(Level.INFO, "{0}: closed {1} connections still open after {2}", address, forced, timeout);
+    LOG.log(
+        Level.INFO, "{0}: closed {1} connections still open after {2}", address, forced, timeout);
     return forced == 0;
   }
 

@@ -9,8 +9,8 @@ import java.util.List;
 /**
  * A process started through socket activation by {@link SocketActivationTest}: it takes its
  * inherited sockets, then on each one accepts a connection and writes a report to it (and to
- * standard output): the names, the address, the peer's credentials, and what child processes see
- * of the activation variables.
+ * standard output): the names, the address, the peer's credentials, and what child processes see of
+ * the activation variables.
  *
  * <p>Arguments: {@code all}, {@code index:N} or {@code name:NAME}. Exit code 3 with a line {@code
  * error REASON message} when activation fails.
@@ -26,15 +26,9 @@ public final class ActivationProbe {
     try {
       report.append("inherited=").append(SocketActivation.isInherited()).append('\n');
       report.append("names=").append(String.join(",", SocketActivation.names())).append('\n');
-      if (how.equals("all")) {
-        listeners.addAll(SocketActivation.listeners());
-      } else if (how.startsWith("index:")) {
-        listeners.add(SocketActivation.listener(Integer.parseInt(how.substring(6))));
-      } else if (how.startsWith("name:")) {
-        listeners.add(SocketActivation.listener(how.substring(5)));
-      }
+      listeners.addAll(take(how));
       try {
-        SocketActivation.listener(0);
+        take(how); // a second time
         report.append("second-take=allowed\n");
       } catch (SocketActivationException e) {
         report.append("second-take=").append(e.reason()).append('\n');
@@ -50,7 +44,8 @@ public final class ActivationProbe {
     report.append("jvm-getenv LISTEN_PID=").append(System.getenv("LISTEN_PID")).append('\n');
     out.print(report);
     for (UnixListener listener : listeners) {
-      try (listener; UnixConnection connection = listener.accept()) {
+      try (listener;
+          UnixConnection connection = listener.accept()) {
         String text =
             report
                 + "address="
@@ -69,8 +64,21 @@ public final class ActivationProbe {
     }
   }
 
-  private static String childSees(boolean copyEnvironment) throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", "echo LISTEN_PID=${LISTEN_PID-unset} LISTEN_FDS=${LISTEN_FDS-unset}");
+  private static List<UnixListener> take(String how) throws IOException {
+    if (how.startsWith("index:")) {
+      return List.of(SocketActivation.listener(Integer.parseInt(how.substring(6))));
+    }
+    if (how.startsWith("name:")) {
+      return List.of(SocketActivation.listener(how.substring(5)));
+    }
+    return SocketActivation.listeners();
+  }
+
+  private static String childSees(boolean copyEnvironment)
+      throws IOException, InterruptedException {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            "/bin/sh", "-c", "echo LISTEN_PID=${LISTEN_PID-unset} LISTEN_FDS=${LISTEN_FDS-unset}");
     if (copyEnvironment) {
       builder.environment().put("PROBE", "1"); // the JVM's start-up snapshot becomes the child's
     }
@@ -78,7 +86,9 @@ public final class ActivationProbe {
   }
 
   private static String childStripped() throws IOException, InterruptedException {
-    ProcessBuilder builder = new ProcessBuilder("/bin/sh", "-c", "echo LISTEN_PID=${LISTEN_PID-unset} LISTEN_FDS=${LISTEN_FDS-unset}");
+    ProcessBuilder builder =
+        new ProcessBuilder(
+            "/bin/sh", "-c", "echo LISTEN_PID=${LISTEN_PID-unset} LISTEN_FDS=${LISTEN_FDS-unset}");
     builder.environment().put("PROBE", "1");
     return run(SocketActivation.removeVariables(builder));
   }
@@ -86,7 +96,8 @@ public final class ActivationProbe {
   private static String run(ProcessBuilder builder) throws IOException, InterruptedException {
     builder.redirectErrorStream(true);
     Process process = builder.start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    String output =
+        new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     process.waitFor();
     return output;
   }

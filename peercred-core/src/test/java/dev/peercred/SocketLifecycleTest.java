@@ -72,7 +72,8 @@ class SocketLifecycleTest {
     Path path = dir.resolve("stale.sock");
     leaveStaleSocket(path);
     // Inode numbers are reused at once, so mark the stale file by its mode instead.
-    Files.setPosixFilePermissions(path, java.nio.file.attribute.PosixFilePermissions.fromString("r--r-----"));
+    Files.setPosixFilePermissions(
+        path, java.nio.file.attribute.PosixFilePermissions.fromString("r--r-----"));
     try (UnixListener listener = UnixListener.bind(path)) {
       assertTrue(isSocket(path));
       assertFalse((mode(path) & 0777) == 0440, "a new socket file replaced the stale one");
@@ -84,7 +85,8 @@ class SocketLifecycleTest {
   void staleSocketIsReplacedWhenBindingWithPermissions() throws Exception {
     Path path = dir.resolve("stale.sock");
     leaveStaleSocket(path);
-    try (UnixListener listener = UnixListener.bind(path, ListenerOptions.defaults().withMode(0600))) {
+    try (UnixListener listener =
+        UnixListener.bind(path, ListenerOptions.defaults().withMode(0600))) {
       assertEquals(0600, mode(path) & 0777);
       assertServes(listener);
     }
@@ -124,7 +126,8 @@ class SocketLifecycleTest {
     assertFalse(e instanceof AddressInUseException);
     assertTrue(e.getMessage().contains("regular file"), e.getMessage());
     assertThrows(
-        BindException.class, () -> UnixListener.bind(path, ListenerOptions.defaults().withMode(0600)));
+        BindException.class,
+        () -> UnixListener.bind(path, ListenerOptions.defaults().withMode(0600)));
     assertEquals("precious", Files.readString(path));
   }
 
@@ -136,7 +139,8 @@ class SocketLifecycleTest {
     var e = assertThrows(BindException.class, () -> UnixListener.bind(path));
     assertTrue(e.getMessage().contains("directory"), e.getMessage());
     assertThrows(
-        BindException.class, () -> UnixListener.bind(path, ListenerOptions.defaults().withMode(0600)));
+        BindException.class,
+        () -> UnixListener.bind(path, ListenerOptions.defaults().withMode(0600)));
     assertEquals("precious", Files.readString(path.resolve("inside")));
   }
 
@@ -151,7 +155,8 @@ class SocketLifecycleTest {
     var e = assertThrows(BindException.class, () -> UnixListener.bind(path));
     assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
     assertThrows(
-        BindException.class, () -> UnixListener.bind(path, ListenerOptions.defaults().withMode(0600)));
+        BindException.class,
+        () -> UnixListener.bind(path, ListenerOptions.defaults().withMode(0600)));
     assertTrue(Files.isSymbolicLink(path));
     assertEquals(target, Files.readSymbolicLink(path));
     assertEquals(targetInode, inode(target));
@@ -193,16 +198,74 @@ class SocketLifecycleTest {
   @Test
   void modeOwnerAndGroupAreApplied() throws Exception {
     Path path = dir.resolve("perm.sock");
-    ListenerOptions options = ListenerOptions.defaults().withMode(0660).withOwner(65534).withGroup(65534);
+    ListenerOptions options =
+        ListenerOptions.defaults().withMode(0660).withOwner(65534).withGroup(65534);
     try (UnixListener listener = UnixListener.bind(path, options)) {
       assertTrue(isSocket(path));
       assertEquals(0660, mode(path) & 07777);
-      assertEquals(65534, (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS));
-      assertEquals(65534, (Integer) Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS));
+      assertEquals(
+          65534, (Integer) Files.getAttribute(path, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+      assertEquals(
+          65534, (Integer) Files.getAttribute(path, "unix:gid", LinkOption.NOFOLLOW_LINKS));
       assertServes(listener); // the socket still listens after being linked into place
       try (var entries = Files.list(dir)) {
         assertEquals(1, entries.count(), "the private directory is gone");
       }
+    }
+  }
+
+  /** Connects to {@code path} as uid/gid 65534 in a child process; returns its exit code. */
+  private static int connectAsNobody(Path path) throws Exception {
+    Path setpriv = Path.of("/usr/bin/setpriv");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(setpriv) && Files.isExecutable(Path.of("/usr/bin/python3")),
+        "SKIPPED LOUDLY: /usr/bin/setpriv or /usr/bin/python3 is missing; install util-linux and"
+            + " python3 in .ci/run");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        PeerCredentials.ofCurrentProcess().uid() == 0, "SKIPPED LOUDLY: needs root to switch uid");
+    Process child =
+        new ProcessBuilder(
+                setpriv.toString(),
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                "import socket,sys\n"
+                    + "s=socket.socket(socket.AF_UNIX)\n"
+                    + "try:\n s.connect(sys.argv[1])\nexcept PermissionError:\n sys.exit(13)\n"
+                    + "s.close()",
+                path.toString())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(child.waitFor(30, TimeUnit.SECONDS), output);
+    return child.exitValue();
+  }
+
+  @Test
+  void modeDecidesWhichUsersMayConnect() throws Exception {
+    Files.setPosixFilePermissions(
+        dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path closed = dir.resolve("closed.sock");
+    try (UnixListener listener = UnixListener.bind(closed, ListenerOptions.defaults().withMode(0600))) {
+      assertEquals(13, connectAsNobody(closed), "EACCES for another user on a 0600 socket");
+    }
+    Path open = dir.resolve("open.sock");
+    try (UnixListener listener = UnixListener.bind(open, ListenerOptions.defaults().withMode(0666))) {
+      CompletableFuture<Integer> exit =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return connectAsNobody(open);
+                } catch (Exception e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      try (UnixConnection connection = listener.accept()) {
+        assertEquals(65534, connection.peerCredentials().uid());
+      }
+      assertEquals(0, exit.get(30, TimeUnit.SECONDS));
     }
   }
 
@@ -211,13 +274,14 @@ class SocketLifecycleTest {
     Path path = dir.resolve("zero.sock");
     try (UnixListener listener = UnixListener.bind(path, ListenerOptions.defaults().withMode(0))) {
       assertEquals(0, mode(path) & 07777);
+      assertTrue(listener.isOpen());
     }
   }
 
   /**
    * An observer polls the path with lstat(2) while the socket is bound again and again with mode
-   * 0600; the process umask (022 here) would give 0755 to a socket bound in place. The observer must
-   * see the socket often, and never with any other mode.
+   * 0600; the process umask (022 here) would give 0755 to a socket bound in place. The observer
+   * must see the socket often, and never with any other mode.
    */
   @Test
   void socketIsNeverObservableWithWiderPermissions() throws Exception {
@@ -269,7 +333,8 @@ class SocketLifecycleTest {
       assertEquals(address, listener.localAddress());
       assertServes(listener);
       assertThrows(
-          AddressInUseException.class, () -> UnixListener.bind(address, ListenerOptions.defaults()));
+          AddressInUseException.class,
+          () -> UnixListener.bind(address, ListenerOptions.defaults()));
     }
     // The name is free again once the listener is closed.
     UnixListener.bind(address, ListenerOptions.defaults()).close();
@@ -291,12 +356,46 @@ class SocketLifecycleTest {
       PeerCredentials self = PeerCredentials.ofCurrentProcess();
       assertEquals(self, pair.first().peerCredentials());
       assertEquals(self, pair.second().peerCredentials());
-      assertEquals(OptionalLong.of(ProcessHandle.current().pid()), pair.first().peerCredentials().pid());
+      assertEquals(
+          OptionalLong.of(ProcessHandle.current().pid()), pair.first().peerCredentials().pid());
       assertTrue(pair.first().localAddress().isUnnamed());
       byte[] hello = "hello".getBytes(StandardCharsets.UTF_8);
       pair.first().writeFully(hello, 0, hello.length);
       pair.first().shutdownOutput();
       assertArrayEquals(hello, pair.second().inputStream().readAllBytes());
+    }
+  }
+
+  /**
+   * What docs/lifecycle.md recommends instead of handing a socket-pair end to a child: the child
+   * connects to a private socket, and the parent checks the connection's peer pid is the child's.
+   */
+  @Test
+  void childConnectsToAPrivateSocketAndIsRecognisedByPid() throws Exception {
+    Path python = Path.of("/usr/bin/python3");
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(python),
+        "SKIPPED LOUDLY: /usr/bin/python3 is missing; install python3 in .ci/run");
+    Path path = dir.resolve("child.sock");
+    try (UnixListener listener =
+        UnixListener.bind(path, ListenerOptions.defaults().withMode(0600))) {
+      Process child =
+          new ProcessBuilder(
+                  python.toString(),
+                  "-c",
+                  "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]);"
+                      + " s.sendall(b'hi from child'); s.close()",
+                  path.toString())
+              .redirectErrorStream(true)
+              .start();
+      try (UnixConnection connection = listener.accept()) {
+        assertEquals(OptionalLong.of(child.pid()), connection.peerCredentials().pid());
+        assertEquals(
+            "hi from child",
+            new String(connection.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+      } finally {
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      }
     }
   }
 

@@ -38,8 +38,13 @@ final class EchoCommand implements Callable<Integer> {
     if (SocketActivation.isInherited()) {
       server = new EchoServer(inheritedListener(), PeerCredentials.ofCurrentProcess().uid());
     } else {
-      Path path = UnixSocketAddress.parse(socket).path().orElseThrow(
-          () -> new IllegalArgumentException("echo needs a socket path, not an abstract name: " + socket));
+      Path path =
+          UnixSocketAddress.parse(socket)
+              .path()
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "echo needs a socket path, not an abstract name: " + socket));
       server = EchoServer.bind(path);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "echo-shutdown"));
