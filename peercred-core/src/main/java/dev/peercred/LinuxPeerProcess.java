@@ -5,6 +5,7 @@ import dev.peercred.internal.linux.Fd;
 import dev.peercred.internal.linux.Pidfd;
 import dev.peercred.internal.linux.Proc;
 import java.io.IOException;
+import java.lang.ref.Cleaner;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,11 +33,19 @@ final class LinuxPeerProcess implements PeerProcess {
   private boolean parentResolved;
   private LinuxPeerProcess parent;
   private volatile boolean closed;
+  /**
+   * Closes the pidfd if the handle is dropped unclosed (an identity from {@link
+   * PeerIdentity#read(int)} that its caller never closed); the action holds only the {@link Fd}.
+   */
+  private final Cleaner.Cleanable cleanable;
+
+  private static final Cleaner CLEANER = Cleaner.create();
 
   private LinuxPeerProcess(long pid, Fd pidfd, long startTicks) {
     this.pid = pid;
     this.pidfd = pidfd;
     this.startTicks = startTicks;
+    this.cleanable = pidfd == null ? null : CLEANER.register(this, pidfd::close);
   }
 
   /**
@@ -290,8 +299,8 @@ final class LinuxPeerProcess implements PeerProcess {
     lock.lock();
     try {
       closed = true;
-      if (pidfd != null) {
-        pidfd.close();
+      if (cleanable != null) {
+        cleanable.clean(); // closes the pidfd, once
       }
       if (parent != null) {
         parent.close();

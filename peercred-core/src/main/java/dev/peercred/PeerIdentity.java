@@ -8,7 +8,6 @@ import dev.peercred.internal.linux.Nss;
 import dev.peercred.internal.linux.Platform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.ref.Cleaner;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -63,11 +62,8 @@ public final class PeerIdentity implements AutoCloseable {
   private LinuxPeerProcess process;
   private IOException processFailure;
   private boolean closed;
-  /** For {@link #read(int)}: closes the pidfd if the caller drops the identity unclosed. */
-  private Cleaner.Cleanable cleanable;
-
-  private static final Cleaner CLEANER = Cleaner.create();
-
+  /** Tests turn this off to exercise the fallback of kernels before 6.5. */
+  volatile boolean usePeerPidfd = true;
   /** The socket's descriptor, held open between {@code acquire} and {@code release}. */
   private interface SocketAccess {
     int acquire() throws IOException;
@@ -114,7 +110,7 @@ public final class PeerIdentity implements AutoCloseable {
    * number could name another file once its owner closes it.
    *
    * <p>The identity holds a pidfd for the peer process where the kernel offers one: <b>close it</b>
-   * (try-with-resources, or when the channel that owns {@code fd} closes). An identity dropped
+   * (try-with-resources, or when the channel that owns {@code fd} closes). A process handle dropped
    * unclosed gives its pidfd back only when the garbage collector finds it, which may be late.
    *
    * @throws PeerCredentialsException if the kernel gives no credentials for it
@@ -147,15 +143,6 @@ public final class PeerIdentity implements AutoCloseable {
       identity.prefetch();
     } finally {
       reading[0] = false;
-    }
-    identity.lock.lock();
-    try {
-      LinuxPeerProcess process = identity.process;
-      if (process != null) {
-        identity.cleanable = CLEANER.register(identity, process::close);
-      }
-    } finally {
-      identity.lock.unlock();
     }
     return identity;
   }
@@ -372,7 +359,7 @@ public final class PeerIdentity implements AutoCloseable {
   }
 
   private LinuxPeerProcess openProcess(long pid) throws IOException {
-    if (peerPidfdSupported) {
+    if (peerPidfdSupported && usePeerPidfd) {
       int pidfd = socket.call(Identity::peerPidfd);
       if (pidfd >= 0) {
         return LinuxPeerProcess.open(pid, pidfd);
@@ -447,9 +434,7 @@ public final class PeerIdentity implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      if (cleanable != null) {
-        cleanable.clean();
-      } else if (process != null) {
+      if (process != null) {
         process.close();
       }
     } finally {

@@ -220,6 +220,17 @@ class PeerIdentityTest {
         Thread.sleep(50);
       }
       assertEquals(before, openDescriptors());
+
+      PeerProcess kept = PeerIdentity.read(fds[0]).process().orElseThrow();
+      for (int i = 0; i < 5; i++) {
+        System.gc();
+        Thread.sleep(20);
+      }
+      assertEquals(ourCommandLine(), kept.commandLine(), "a handle still in use stays open");
+      assertEquals(
+          ProcessHandle.current().parent().orElseThrow().pid(),
+          kept.parent().orElseThrow().pid(),
+          "the parent handle too");
     } finally {
       LibC.close(fds[0]);
       LibC.close(fds[1]);
@@ -291,10 +302,14 @@ class PeerIdentityTest {
     }
   }
 
+  /**
+   * The sockets and pidfds this JVM has open: what peercred opens. Other descriptors (pipes of
+   * child processes, files) are left out, as the garbage collector may close them at any time.
+   */
   static long openDescriptors() throws IOException {
-    try (var list = Files.list(Path.of("/proc/self/fd"))) {
-      return list.count();
-    }
+    return fdTargets().stream()
+        .filter(t -> t.contains("->socket:") || t.endsWith("->anon_inode:[pidfd]"))
+        .count();
   }
 
   static List<String> fdTargets() throws IOException {

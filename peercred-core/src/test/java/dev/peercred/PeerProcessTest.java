@@ -179,6 +179,28 @@ class PeerProcessTest {
     }
   }
 
+  @Test
+  void withoutSoPeerPidfdTheProcessIsKnownByStartTimeAndNotPinned() throws Exception {
+    try (UnixListener listener = listen()) {
+      Path socket = dir.resolve("s");
+      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), socket);
+      try (UnixConnection connection = acceptHello(listener)) {
+        PeerIdentity identity = connection.peerIdentity();
+        identity.usePeerPidfd = false; // as on a kernel before 6.5
+        long before = PeerIdentityTest.openDescriptors();
+        PeerProcess process = identity.process().orElseThrow();
+        assertEquals(before, PeerIdentityTest.openDescriptors(), "no pidfd");
+        assertFalse(process.isPinned());
+        assertEquals(PeerClients.pythonCommand(socket), process.commandLine());
+        assertEquals(ProcessHandle.current().pid(), process.parent().orElseThrow().pid());
+        connection.shutdownOutput();
+        assertEquals(0, client.waitFor(), () -> "client failed");
+        assertFalse(process.isAlive());
+        assertThrows(PeerProcessGoneException.class, process::commandLine);
+      }
+    }
+  }
+
   /** The fallback for kernels without SO_PEERPIDFD, made directly: pid and start time only. */
   @Test
   void startTimeOnlyHandleIsNotPinnedAndStillNoticesExit() throws Exception {

@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
  * Reads the socket options beyond {@code SO_PEERCRED} that describe a Unix socket's peer: its
  * supplementary groups, security label and a pidfd for its process (see {@code socket(7)} and
  * {@code unix(7)}). Each method takes a descriptor that the caller holds open for the call and
- * returns {@code -errno} on failure; none of them blocks.
+ * reports a failure by its errno, never by an exception; none of them blocks.
  */
 public final class Identity {
   private Identity() {}
@@ -23,7 +23,7 @@ public final class Identity {
   /** Longest security label accepted; real SELinux contexts are well under 1 KiB. */
   private static final int MAX_LABEL = 1 << 16;
 
-  /** The result of a read that can fail: the value, or {@code -errno} in {@link #errno}. */
+  /** The result of a read that can fail: the value, or the (positive) errno of the failure. */
   public record Result<T>(T value, int errno) {
     static <T> Result<T> ok(T value) {
       return new Result<>(value, 0);
