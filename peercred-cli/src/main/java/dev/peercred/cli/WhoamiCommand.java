@@ -3,6 +3,7 @@ package dev.peercred.cli;
 import dev.peercred.PeerIdentity;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixSocketAddress;
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -129,7 +130,7 @@ final class WhoamiCommand implements Callable<Integer> {
   private Map<String, Object> probe(UnixConnection connection) {
     try {
       connection.setReadTimeout(timeout.isZero() ? Duration.ofSeconds(2) : timeout);
-      InputStream in = connection.inputStream();
+      InputStream in = new BufferedInputStream(connection.inputStream());
       ByteArrayOutputStream line = new ByteArrayOutputStream();
       int c;
       while (line.size() < 64 * 1024 && (c = in.read()) >= 0 && c != '\n') {

@@ -67,6 +67,19 @@ final class Cli {
     return command;
   }
 
+  /** Skips the calling test, saying why, unless {@code program} is installed. */
+  static void assumeInstalled(String program) {
+    boolean found = false;
+    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+      if (Files.isExecutable(Path.of(dir, program))) {
+        found = true;
+        break;
+      }
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        found, program + " is not installed: skipping this end-to-end test (install it to run it)");
+  }
+
   /** {@code setpriv} prefix that runs a command as {@code uid}/{@code gid} with no other groups. */
   static List<String> asUser(long uid, long gid) {
     return List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups");

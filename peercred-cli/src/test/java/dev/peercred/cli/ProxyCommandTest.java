@@ -45,6 +45,9 @@ class ProxyCommandTest {
 
   @BeforeEach
   void startBackend() throws Exception {
+    Cli.assumeInstalled("curl");
+    Cli.assumeInstalled("python3");
+    Cli.assumeInstalled("setpriv");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     backendSocket = dir.resolve("backend.sock");
     proxySocket = dir.resolve("proxy.sock");
@@ -66,7 +69,9 @@ class ProxyCommandTest {
     if (proxy != null) {
       proxy.close();
     }
-    backend.close();
+    if (backend != null) {
+      backend.close();
+    }
   }
 
   static String script() throws URISyntaxException {

@@ -41,6 +41,8 @@ class ProxySocketTest {
 
   @Test
   void modeAndGroupDecideWhoMayOpenTheSocketAtAll() throws Exception {
+    Cli.assumeInstalled("curl");
+    Cli.assumeInstalled("python3");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path proxySocket = dir.resolve("proxy.sock");
     Files.writeString(dir.resolve("policy"), "allow any\n");
@@ -88,6 +90,9 @@ class ProxySocketTest {
 
   @Test
   void servesTheSocketPassedBySystemdSocketActivation() throws Exception {
+    Cli.assumeInstalled("systemd-socket-activate");
+    Cli.assumeInstalled("curl");
+    Cli.assumeInstalled("python3");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path proxySocket = dir.resolve("activated.sock");
     Files.writeString(dir.resolve("policy"), "allow uid 1001\n");
@@ -112,6 +117,8 @@ class ProxySocketTest {
 
   @Test
   void permissionOptionsAreRefusedWithAPassedSocket() throws Exception {
+    Cli.assumeInstalled("systemd-socket-activate");
+    Cli.assumeInstalled("curl");
     Files.writeString(dir.resolve("policy"), "allow any\n");
     Path socket = dir.resolve("activated.sock");
     List<String> command = new ArrayList<>(List.of("systemd-socket-activate", "-l", socket.toString()));

@@ -29,6 +29,7 @@ class WhoamiCommandTest {
 
   @Test
   void showsTheServerAndHowTheProxySeesUs() throws Exception {
+    Cli.assumeInstalled("python3");
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Path backendSocket = dir.resolve("backend.sock");
     Path proxySocket = dir.resolve("proxy.sock");
