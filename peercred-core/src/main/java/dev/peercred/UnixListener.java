@@ -62,9 +62,9 @@ public final class UnixListener implements AutoCloseable {
   private final ListenerOptions options;
   private final Object fileKey;
   private final AtomicLong credentialFailures = new AtomicLong();
-  private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
   /** One waiter per descriptor and poller: concurrent accepts take turns. */
   private final ReentrantLock acceptLock = new ReentrantLock();
+  private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
   /** Threads inside {@link #accept()}: one may hold a connection not yet in {@link #accepted}. */
   private final java.util.concurrent.atomic.AtomicInteger accepting =
       new java.util.concurrent.atomic.AtomicInteger();
@@ -346,11 +346,14 @@ public final class UnixListener implements AutoCloseable {
    */
   public UnixConnection accept() throws IOException {
     accepting.incrementAndGet();
-    acceptLock.lock();
     try {
-      return acceptOne();
+      acceptLock.lock();
+      try {
+        return acceptOne();
+      } finally {
+        acceptLock.unlock();
+      }
     } finally {
-      acceptLock.unlock();
       accepting.decrementAndGet();
     }
   }

@@ -109,10 +109,15 @@ final class Peers {
   /** A client process and the server side of its connection. */
   record Accepted(Process client, UnixConnection connection) implements AutoCloseable {
     @Override
-    public void close() throws Exception {
+    public void close() {
       connection.close();
-      client.waitFor(20, TimeUnit.SECONDS);
-      client.destroyForcibly();
+      try {
+        client.waitFor(20, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        client.destroyForcibly();
+      }
     }
   }
 
