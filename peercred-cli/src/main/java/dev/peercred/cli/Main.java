@@ -12,6 +12,8 @@ import picocli.CommandLine.Command;
     subcommands = {
       EchoCommand.class,
       KvCommand.class,
+      WhoamiCommand.class,
+      ProxyCommand.class,
       GrpcDemoCommand.class,
       GrpcWhoAmICommand.class,
       CommandLine.HelpCommand.class

@@ -1,0 +1,41 @@
+package dev.peercred.cli;
+
+import java.time.Duration;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** Reads durations as people write them: {@code 5s}, {@code 250ms}, {@code 2m}, {@code 0}. */
+final class DurationConverter implements ITypeConverter<Duration> {
+  @Override
+  public Duration convert(String text) {
+    String t = text.strip();
+    try {
+      if (t.equals("0")) {
+        return Duration.ZERO;
+      }
+      if (t.endsWith("ms")) {
+        return check(Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2))), text);
+      }
+      char unit = t.isEmpty() ? ' ' : t.charAt(t.length() - 1);
+      long value = Long.parseLong(t.substring(0, Math.max(0, t.length() - 1)));
+      return check(
+          switch (unit) {
+            case 's' -> Duration.ofSeconds(value);
+            case 'm' -> Duration.ofMinutes(value);
+            case 'h' -> Duration.ofHours(value);
+            default -> throw new NumberFormatException();
+          },
+          text);
+    } catch (NumberFormatException e) {
+      throw new TypeConversionException(
+          "'" + text + "' is not a duration (examples: 5s, 250ms, 2m, 0)");
+    }
+  }
+
+  private static Duration check(Duration d, String text) {
+    if (d.isNegative()) {
+      throw new TypeConversionException("'" + text + "' is negative");
+    }
+    return d;
+  }
+}

@@ -1,0 +1,346 @@
+package dev.peercred.cli;
+
+import dev.peercred.AddressInUseException;
+import dev.peercred.ListenerOptions;
+import dev.peercred.PeerIdentity;
+import dev.peercred.SocketActivation;
+import dev.peercred.SocketActivationException;
+import dev.peercred.UnixListener;
+import dev.peercred.UnixSocketAddress;
+import dev.peercred.policy.Decision;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** {@code peercred proxy}: an authorizing Unix-socket proxy with an audit trail. */
+@Command(
+    name = "proxy",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Accept connections on a Unix socket, decide each with the caller's kernel-verified identity"
+          + " and a policy file, forward allowed ones to the backend socket, refuse the rest.",
+      "One JSON audit line per connection goes to standard output (or --audit FILE) when it ends.",
+      "SIGHUP reloads the policy (a bad one is reported and the old one stays in force) and"
+          + " reopens the audit file; live connections are not touched.",
+      "SIGINT or SIGTERM stops accepting, lets open connections finish for --grace, removes the"
+          + " socket and exits 0.",
+      "Started by systemd socket activation (LISTEN_FDS), it serves the passed socket: the only"
+          + " one, or the one named 'proxy'.",
+      "A connection whose first bytes are the whoami probe is answered by the proxy itself"
+          + " (see 'peercred whoami')."
+    },
+    footer = {
+      "",
+      "Policy file (docs/policies.md): one rule per line, the first that matches decides;",
+      "no match denies unless the file ends with 'default allow'. A rule that cannot be",
+      "checked (process gone, unknown name) never allows. For example:",
+      "  deny uid 65534",
+      "  allow group docker",
+      "  allow user alice,bob",
+      "  allow exe /usr/bin/docker",
+      "",
+      "Audit record fields: time, connection, pid, uid, user, gid, group, exe, decision, reason,",
+      "  [policy_error], [whoami], [error], bytes_in (client to backend), bytes_out, duration_ms.",
+      "",
+      "A backend that does not answer is not an error at start (it may come later); each allowed",
+      "connection is then closed and audited with the error."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:stopped by SIGINT or SIGTERM",
+      "1:any other failure",
+      "64:bad option or argument (EX_USAGE)",
+      "65:policy file is not valid (EX_DATAERR)",
+      "66:policy file missing or unreadable (EX_NOINPUT)",
+      "73:listening socket or audit file cannot be created (EX_CANTCREAT)",
+      "78:sockets passed by systemd are wrong (EX_CONFIG)"
+    })
+final class ProxyCommand implements Callable<Integer> {
+  private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--listen",
+      paramLabel = "PATH",
+      description =
+          "socket to accept connections on (a path, or @name for an abstract socket); required"
+              + " unless started by systemd socket activation")
+  String listen;
+
+  @Option(
+      names = "--mode",
+      paramLabel = "OCTAL",
+      description =
+          "permissions of the listening socket file, such as 0660 (connecting needs write"
+              + " permission); default: 0777 minus the umask")
+  String mode;
+
+  @Option(
+      names = "--owner",
+      paramLabel = "USER",
+      description = "owner of the listening socket file, a user name or uid")
+  String owner;
+
+  @Option(
+      names = "--group",
+      paramLabel = "GROUP",
+      description = "group of the listening socket file, a group name or gid")
+  String group;
+
+  @Option(
+      names = "--to",
+      required = true,
+      paramLabel = "PATH",
+      description = "backend socket to forward allowed connections to (path or @name)")
+  String to;
+
+  @Option(
+      names = "--policy",
+      required = true,
+      paramLabel = "FILE",
+      description = "policy file (see below)")
+  Path policy;
+
+  @Option(
+      names = "--audit",
+      paramLabel = "FILE",
+      description = "append audit lines to FILE instead of standard output")
+  Path auditFile;
+
+  @Option(
+      names = "--grace",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
+      description = "on SIGINT/SIGTERM, how long open connections may go on (default: ${DEFAULT-VALUE})")
+  Duration grace;
+
+  @Option(
+      names = "--connect-timeout",
+      paramLabel = "DURATION",
+      defaultValue = "5s",
+      converter = DurationConverter.class,
+      description =
+          "how long to wait for a backend whose backlog is full before closing the client"
+              + " (default: ${DEFAULT-VALUE})")
+  Duration connectTimeout;
+
+  @Override
+  public Integer call() {
+    try {
+      return serve();
+    } catch (Exit.Failure e) {
+      spec.commandLine().getErr().println("peercred proxy: " + e.getMessage());
+      return e.code;
+    }
+  }
+
+  private int serve() throws Exit.Failure {
+    boolean activated = SocketActivation.isInherited();
+    ListenerOptions options = activated ? null : listenerOptions();
+    UnixSocketAddress listenAddress = activated ? null : address("--listen", listen);
+    UnixSocketAddress backend = address("--to", to);
+    Function<PeerIdentity, Decision> rules = loadPolicy(policy);
+    warnIfBackendMissing(backend);
+
+    AuditLog audit;
+    try {
+      audit = auditFile == null ? AuditLog.toStandardOutput() : AuditLog.toFile(auditFile);
+    } catch (IOException e) {
+      throw new Exit.Failure(Exit.CANT_CREATE, "cannot open audit file " + auditFile + ": " + e);
+    }
+
+    UnixListener listener;
+    try {
+      listener = activated ? inheritedListener() : UnixListener.bind(listenAddress, options);
+    } catch (SocketActivationException e) {
+      audit.close();
+      throw new Exit.Failure(Exit.CONFIG, "socket activation: " + e.getMessage());
+    } catch (AddressInUseException e) {
+      audit.close();
+      throw new Exit.Failure(Exit.CANT_CREATE, Main.describe(e));
+    } catch (IOException e) {
+      audit.close();
+      throw new Exit.Failure(
+          Exit.CANT_CREATE, "cannot listen on " + listenAddress + ": " + Main.describe(e));
+    }
+
+    Proxy proxy = new Proxy(listener, backend, rules, audit, connectTimeout);
+    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean stopping = new AtomicBoolean();
+    Runnable stop =
+        () -> {
+          if (stopping.compareAndSet(false, true)) {
+            Thread.ofPlatform()
+                .name("proxy-stop")
+                .start(
+                    () -> {
+                      proxy.stopAccepting();
+                      LOG.log(
+                          Level.INFO,
+                          "stopping: no new connections; {0} open, grace {1}",
+                          proxy.activeConnections(),
+                          grace);
+                      int forced = proxy.stop(grace);
+                      if (forced > 0) {
+                        LOG.log(Level.WARNING, "closed {0} connection(s) at the end of the grace period", forced);
+                      }
+                      stopped.countDown();
+                    });
+          }
+        };
+    boolean signals = Signals.handle("TERM", stop) & Signals.handle("INT", stop);
+    if (!signals) {
+      // No signal API in this runtime: still remove the socket on the way out.
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> proxy.stop(grace), "proxy-shutdown"));
+      stopped.countDown();
+    }
+    boolean reload =
+        Signals.handle(
+            "HUP",
+            () -> {
+              reloadPolicy(proxy);
+              try {
+                audit.reopen();
+              } catch (IOException e) {
+                LOG.log(Level.ERROR, "cannot reopen audit file {0}: {1}", auditFile, e.toString());
+              }
+            });
+    LOG.log(
+        Level.INFO,
+        "listening on {0}, forwarding to {1}, policy {2}{3}",
+        listener.localAddress(),
+        backend,
+        policy,
+        reload ? " (SIGHUP reloads it)" : " (no signal support in this runtime: no reload)");
+
+    proxy.run();
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    audit.close();
+    LOG.log(Level.INFO, "stopped");
+    return Exit.OK;
+  }
+
+  /** The one socket passed by systemd, or the one named "proxy" (FileDescriptorName=proxy). */
+  private UnixListener inheritedListener() throws IOException {
+    if (listen != null || mode != null || owner != null || group != null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "--listen, --mode, --owner and --group do not apply when systemd passes the socket"
+              + " (LISTEN_FDS is set): set them in the .socket unit (ListenStream=, SocketMode=,"
+              + " SocketUser=, SocketGroup=)");
+    }
+    List<String> names = SocketActivation.names();
+    if (names.size() == 1) {
+      return SocketActivation.listener(0);
+    }
+    return SocketActivation.listener("proxy");
+  }
+
+  private ListenerOptions listenerOptions() {
+    if (listen == null) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "Missing required option: '--listen=PATH' (or start the proxy by systemd socket"
+              + " activation)");
+    }
+    ListenerOptions options = ListenerOptions.defaults();
+    if (mode != null) {
+      int bits;
+      try {
+        bits = Integer.parseInt(mode, 8);
+      } catch (NumberFormatException e) {
+        bits = -1;
+      }
+      if (bits < 0 || bits > 0777) {
+        throw new ParameterException(
+            spec.commandLine(),
+            "invalid value for --mode: '" + mode + "' is not an octal mode from 0 to 0777");
+      }
+      options = options.withMode(bits);
+    }
+    if (owner != null) {
+      options = options.withOwner(Ids.resolve(spec.commandLine(), "--owner", "passwd", owner));
+    }
+    if (group != null) {
+      options = options.withGroup(Ids.resolve(spec.commandLine(), "--group", "group", group));
+    }
+    return options;
+  }
+
+  private void reloadPolicy(Proxy proxy) {
+    try {
+      proxy.setRules(AccessRules.load(policy));
+      LOG.log(Level.INFO, "policy reloaded from {0}; it applies to new connections", policy);
+    } catch (IOException | AccessRules.PolicyFileException e) {
+      LOG.log(
+          Level.ERROR,
+          "policy reload failed, the previous policy stays in force: {0}",
+          e instanceof IOException io ? describeIo(policy, io) : e.getMessage());
+    }
+  }
+
+  static Function<PeerIdentity, Decision> loadPolicy(Path policy) throws Exit.Failure {
+    try {
+      return AccessRules.load(policy);
+    } catch (IOException e) {
+      throw new Exit.Failure(Exit.NO_INPUT, describeIo(policy, e));
+    } catch (AccessRules.PolicyFileException e) {
+      throw new Exit.Failure(Exit.DATA, e.getMessage());
+    }
+  }
+
+  private static String describeIo(Path file, IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "policy file not found: " + file;
+    }
+    if (e instanceof AccessDeniedException) {
+      return "policy file not readable (permission denied): " + file;
+    }
+    return "cannot read policy file " + file + ": " + Main.describe(e);
+  }
+
+  private void warnIfBackendMissing(UnixSocketAddress backend) {
+    backend
+        .path()
+        .ifPresent(
+            path -> {
+              if (!Files.exists(path)) {
+                LOG.log(
+                    Level.WARNING,
+                    "backend {0} does not exist yet; allowed connections are closed until it does",
+                    path);
+              }
+            });
+  }
+
+  private UnixSocketAddress address(String option, String text) {
+    try {
+      return UnixSocketAddress.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(), "invalid value for " + option + ": " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package dev.peercred.cli;
+
+import dev.peercred.PeerIdentity;
+import dev.peercred.UnixConnection;
+import dev.peercred.UnixSocketAddress;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code peercred whoami SOCKET}: who serves a socket, and who the server thinks we are. */
+@Command(
+    name = "whoami",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Connect to a Unix socket and print what the kernel says about the server process on the"
+          + " other end: pid, uid and user, gid and group, supplementary groups, executable and"
+          + " security label (as of when it called listen(2)).",
+      "Then send the whoami probe (a NUL byte and 'PEERCRED WHOAMI/1'); a peercred server such as"
+          + " 'peercred proxy' answers with how it sees this client and whether its policy allows"
+          + " it. Other servers receive those 19 bytes as a request of their own: use --no-probe"
+          + " where that matters."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:connected (whether or not the server answered the probe)",
+      "1:any other failure",
+      "64:bad option or argument (EX_USAGE)",
+      "69:nothing answers at the socket (EX_UNAVAILABLE)",
+      "77:permission denied on the socket (EX_NOPERM)"
+    })
+final class WhoamiCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "SOCKET", description = "socket path, or @name")
+  String socket;
+
+  @Option(names = "--json", description = "print one JSON object instead of text")
+  boolean json;
+
+  @Option(names = "--no-probe", description = "only read the server's identity; send nothing")
+  boolean noProbe;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      defaultValue = "2s",
+      converter = DurationConverter.class,
+      description = "how long to wait to connect and for the probe's answer (default: ${DEFAULT-VALUE})")
+  Duration timeout;
+
+  @Override
+  public Integer call() {
+    UnixSocketAddress address;
+    try {
+      address = UnixSocketAddress.parse(socket);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "invalid SOCKET: " + e.getMessage());
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    try (UnixConnection connection = UnixConnection.connect(address, timeout)) {
+      if (!noProbe) {
+        sendProbe(connection); // at once: a proxy gives a client it refuses little time
+      }
+      PeerIdentity server = connection.peerIdentity();
+      Map<String, Object> serverFacts = IdentityFacts.describe(server, Json.object(), true);
+      Map<String, Object> seen = null;
+      String probeResult = "not sent (--no-probe)";
+      if (!noProbe) {
+        seen = probe(connection);
+        probeResult = seen == null ? "not offered by this server" : null;
+      }
+      if (json) {
+        Map<String, Object> result = Json.object();
+        result.put("socket", address.toString());
+        result.put("server", serverFacts);
+        result.put("seen_by_server", seen);
+        out.println(Json.write(result));
+      } else {
+        out.println("socket  " + address);
+        printFacts(out, "", serverFacts);
+        if (seen == null) {
+          out.println("how the server sees us: " + probeResult);
+        } else {
+          out.println("how the server sees us (" + seen.getOrDefault("server", "?") + "):");
+          printFacts(out, "  ", seen);
+          out.println("  decision " + seen.getOrDefault("decision", "-"));
+        }
+      }
+      out.flush();
+      return Exit.OK;
+    } catch (ConnectException e) {
+      String message = Main.describe(e);
+      err.println("peercred whoami: cannot connect to " + address + ": " + message);
+      return message.contains("EACCES") ? Exit.NO_PERMISSION : Exit.UNAVAILABLE;
+    } catch (SocketTimeoutException e) {
+      err.println("peercred whoami: " + address + " does not accept connections: " + e.getMessage());
+      return Exit.UNAVAILABLE;
+    } catch (IOException e) {
+      err.println("peercred whoami: " + address + ": " + Main.describe(e));
+      return Exit.FAILURE;
+    }
+  }
+
+  /** Reads the server's answer to the probe, or returns null if it gives none. */
+  private static void sendProbe(UnixConnection connection) {
+    try {
+      connection.outputStream().write(WhoamiProtocol.PROBE);
+    } catch (IOException e) {
+      // The server closed already; reading its answer below finds nothing.
+    }
+  }
+
+  private Map<String, Object> probe(UnixConnection connection) {
+    try {
+      connection.setReadTimeout(timeout.isZero() ? Duration.ofSeconds(2) : timeout);
+      InputStream in = new BufferedInputStream(connection.inputStream());
+      ByteArrayOutputStream line = new ByteArrayOutputStream();
+      int c;
+      while (line.size() < 64 * 1024 && (c = in.read()) >= 0 && c != '\n') {
+        line.write(c);
+      }
+      String text = line.toString(StandardCharsets.UTF_8);
+      if (!text.startsWith(WhoamiProtocol.REPLY_PREFIX)) {
+        return null;
+      }
+      Object parsed = Json.parse(text.substring(WhoamiProtocol.REPLY_PREFIX.length()));
+      if (!(parsed instanceof Map<?, ?> map)) {
+        return null;
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, Object> answer = (Map<String, Object>) map;
+      return answer;
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  private static void printFacts(PrintWriter out, String indent, Map<String, Object> facts) {
+    out.println(indent + "pid     " + orDash(facts.get("pid")));
+    out.println(indent + "uid     " + withName(facts.get("uid"), facts.get("user")));
+    out.println(indent + "gid     " + withName(facts.get("gid"), facts.get("group")));
+    Object groups = facts.get("groups");
+    out.println(
+        indent
+            + "groups  "
+            + (groups instanceof List<?> list
+                ? (list.isEmpty() ? "(none)" : String.join(" ", list.stream().map(String::valueOf).toList()))
+                : "-"));
+    out.println(indent + "exe     " + orDash(facts.get("exe")));
+    out.println(indent + "label   " + orDash(facts.get("label")));
+  }
+
+  private static String withName(Object id, Object name) {
+    return orDash(id) + (name == null ? "" : " (" + name + ")");
+  }
+
+  private static String orDash(Object value) {
+    return value == null ? "-" : value.toString();
+  }
+}
