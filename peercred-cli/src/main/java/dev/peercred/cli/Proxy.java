@@ -262,7 +262,23 @@ final class Proxy {
         }
         int n;
         while ((n = in.read(buffer)) > 0) {
-          out.write(buffer, 0, n);
+          try {
+            out.write(buffer, 0, n);
+          } catch (IOException receiverGone) {
+            // The receiver stopped taking bytes (it closed without reading everything, as an HTTP
+            // server answering an error does). Only this direction ends: what the receiver sent
+            // before it closed is still on its way the other way, and that pump delivers it.
+            if (!(receiverGone instanceof ClosedChannelException)) {
+              fail((fromClient ? "client to backend: " : "backend to client: ")
+                  + Main.describe(receiverGone));
+            }
+            try {
+              from.shutdownInput();
+            } catch (IOException alreadyGone) {
+              // the sender is gone too; its own direction reports that
+            }
+            return;
+          }
           counter.addAndGet(n);
           if (n == buffer.length && buffer.length < LARGE_BUFFER) {
             buffer = new byte[LARGE_BUFFER]; // a bulk transfer: fewer, larger system calls
