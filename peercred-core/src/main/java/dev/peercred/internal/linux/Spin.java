@@ -1,0 +1,43 @@
+package dev.peercred.internal.linux;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * When a read finds nothing, whether to retry for a few microseconds before parking.
+ *
+ * <p>Parking costs a poller wake-up and a scheduler hand-off (tens of microseconds on a busy
+ * machine); a request-reply peer often answers sooner than that. So a reader that got {@code
+ * EAGAIN} may retry for at most {@link #BUDGET_NANOS}, yielding between tries so that other
+ * virtual threads on its carrier still run. The retry is bounded and adaptive:
+ *
+ * <ul>
+ *   <li>only one thread in the process spins at a time, so spinning never takes every core from the
+ *       peers it waits for;
+ *   <li>each socket keeps a credit: a spin that found data earns one, a spin that ended in a park
+ *       anyway costs {@link #MISS_COST}; with no credit left the socket parks at once and only
+ *       tries a spin again every {@link #PROBE_INTERVAL} waits, so idle or slow connections (a
+ *       held connection, a human at a terminal) cost no CPU.
+ * </ul>
+ */
+final class Spin {
+  private Spin() {}
+
+  /** The longest a reader retries before parking. */
+  static final long BUDGET_NANOS = 20_000;
+
+  static final int MAX_CREDIT = 16;
+  static final int MISS_COST = 4;
+  static final int PROBE_INTERVAL = 32;
+
+  /** Threads spinning right now: 0 or 1. */
+  private static final AtomicInteger SPINNERS = new AtomicInteger();
+
+  /** Takes the process's spin permit, or returns false if another thread holds it. */
+  static boolean tryStart() {
+    return SPINNERS.get() == 0 && SPINNERS.compareAndSet(0, 1);
+  }
+
+  static void end() {
+    SPINNERS.set(0);
+  }
+}
