@@ -10,9 +10,13 @@ final class LineEcho {
   static final byte[] UNAUTHORIZED = "Unauthorized access\n".getBytes();
   static final int MAX_LINE = 64 * 1024;
 
-  private byte[] pending = new byte[8192];
+  /** Sized like the peercred example's buffers: small while idle, grown when lines need it. */
+  static final int INITIAL_BUFFER = 1024;
+  static final int BULK_BUFFER = 8192;
+
+  private byte[] pending = new byte[0];
   private int filled;
-  private byte[] out = new byte[8192 + 2];
+  private byte[] out = new byte[INITIAL_BUFFER + 2];
   private int outLength;
 
   /**
@@ -45,7 +49,7 @@ final class LineEcho {
         return false;
       }
       if (filled + rest > pending.length) {
-        pending = Arrays.copyOf(pending, Math.max(pending.length * 2, filled + rest));
+        pending = Arrays.copyOf(pending, Math.max(pending.length * 2, Math.max(filled + rest, 256)));
       }
       System.arraycopy(bytes, start, pending, filled, rest);
       filled += rest;
@@ -57,6 +61,11 @@ final class LineEcho {
     if (size > out.length) {
       out = Arrays.copyOf(out, Math.max(out.length * 2, size));
     }
+  }
+
+  /** A read buffer for {@code n} bytes just read into {@code in}: doubled if the read filled it. */
+  static byte[] grow(byte[] in, int n) {
+    return n == in.length && in.length < BULK_BUFFER ? new byte[in.length * 2] : in;
   }
 
   byte[] out() {

@@ -126,6 +126,19 @@ public final class Runner {
     return command;
   }
 
+  /**
+   * The command starting a Java server; JVM options in the environment variable {@code
+   * BENCH_SERVER_JVM_ARGS} (for example a JFR recording) are added to it.
+   */
+  static List<String> serverCommand(String server, Path socket) {
+    List<String> command = javaCommand(Servers.class.getName(), server, socket.toString());
+    String extra = System.getenv("BENCH_SERVER_JVM_ARGS");
+    if (extra != null && !extra.isBlank()) {
+      command.addAll(1, Arrays.asList(extra.strip().split("\\s+")));
+    }
+    return command;
+  }
+
   /** Compiles the C server into the work directory (once per run). */
   static Path buildC(Path work) throws IOException, InterruptedException {
     Path binary = work.resolve("echo-c");
@@ -150,7 +163,7 @@ public final class Runner {
     List<String> command =
         server.equals("c")
             ? List.of(buildC(s.work()).toString(), socket.toString())
-            : javaCommand(Servers.class.getName(), server, socket.toString());
+            : serverCommand(server, socket);
     Process process =
         new ProcessBuilder(command)
             .redirectError(s.work().resolve("bench-" + server + ".log").toFile())

@@ -127,13 +127,17 @@ public final class Servers {
         return;
       }
       LineEcho echo = new LineEcho();
-      byte[] in = new byte[8192];
+      byte[] in = new byte[LineEcho.INITIAL_BUFFER];
       ByteBuffer buffer = ByteBuffer.wrap(in);
       while (true) {
         buffer.clear();
         int n = channel.read(buffer);
         if (n < 0 || !echo.accept(in, n)) {
           return;
+        }
+        if (LineEcho.grow(in, n) != in) {
+          in = LineEcho.grow(in, n);
+          buffer = ByteBuffer.wrap(in);
         }
         ByteBuffer out = ByteBuffer.wrap(echo.out(), 0, echo.outLength());
         while (out.hasRemaining()) {
@@ -280,12 +284,13 @@ public final class Servers {
       }
       InputStream in = client.getInputStream();
       LineEcho echo = new LineEcho();
-      byte[] buffer = new byte[8192];
+      byte[] buffer = new byte[LineEcho.INITIAL_BUFFER];
       while (true) {
         int n = in.read(buffer);
         if (n < 0 || !echo.accept(buffer, n)) {
           return;
         }
+        buffer = LineEcho.grow(buffer, n);
         out.write(echo.out(), 0, echo.outLength());
       }
     } catch (IOException e) {

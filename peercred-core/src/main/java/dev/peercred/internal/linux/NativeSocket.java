@@ -257,7 +257,7 @@ public final class NativeSocket {
         end = deadline;
       }
       do {
-        Thread.yield();
+        Spin.pause();
         if (isClosed()) {
           throw new AsynchronousCloseException();
         }

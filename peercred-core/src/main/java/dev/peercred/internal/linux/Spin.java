@@ -1,5 +1,8 @@
 package dev.peercred.internal.linux;
 
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -22,8 +25,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Spin {
   private Spin() {}
 
-  /** The longest a reader retries before parking. */
-  static final long BUDGET_NANOS = 20_000;
+  /**
+   * The longest a reader retries before parking: 20 µs unless the system property {@code
+   * dev.peercred.readSpinMicros} says otherwise (0 turns the retry off, at most 1000).
+   */
+  static final long BUDGET_NANOS = budgetNanos();
+
+  private static long budgetNanos() {
+    long micros = 20;
+    try {
+      micros = Long.parseLong(System.getProperty("dev.peercred.readSpinMicros", "20").strip());
+    } catch (NumberFormatException | SecurityException e) {
+      // keep the default
+    }
+    return Math.clamp(micros, 0, 1000) * 1000;
+  }
 
   static final int MAX_CREDIT = 16;
   static final int MISS_COST = 4;
@@ -34,7 +50,24 @@ final class Spin {
 
   /** Takes the process's spin permit, or returns false if another thread holds it. */
   static boolean tryStart() {
-    return SPINNERS.get() == 0 && SPINNERS.compareAndSet(0, 1);
+    return BUDGET_NANOS > 0 && SPINNERS.get() == 0 && SPINNERS.compareAndSet(0, 1);
+  }
+
+  /** {@code sched_yield(2)}: never blocks, so it is linked critical. */
+  private static final MethodHandle SCHED_YIELD =
+      LibC.link("sched_yield", FunctionDescriptor.of(ValueLayout.JAVA_INT), LibC.HEAP);
+
+  /**
+   * Lets others run between two tries: the virtual threads queued on this carrier, then the
+   * operating system's other runnable threads on this CPU (often the very peer being waited for).
+   */
+  static void pause() {
+    Thread.yield();
+    try {
+      int unused = (int) SCHED_YIELD.invokeExact();
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
   }
 
   static void end() {
