@@ -14,8 +14,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * virtual threads on its carrier still run. The retry is bounded and adaptive:
  *
  * <ul>
- *   <li>only one thread in the process spins at a time, so spinning never takes every core from the
- *       peers it waits for;
+ *   <li>at most {@link #MAX_SPINNERS} threads in the process spin at a time (one on a 2-core
+ *       machine), so spinning never takes every core from the peers it waits for; between tries
+ *       the spinner yields to other virtual threads and to the operating system's threads;
  *   <li>each socket keeps a credit: a spin that found data earns one, a spin that ended in a park
  *       anyway costs {@link #MISS_COST}; with no credit left the socket parks at once and only
  *       tries a spin again every {@link #PROBE_INTERVAL} waits, so idle or slow connections (a
@@ -45,12 +46,28 @@ final class Spin {
   static final int MISS_COST = 4;
   static final int PROBE_INTERVAL = 32;
 
-  /** Threads spinning right now: 0 or 1. */
+  /** Threads spinning right now. */
   private static final AtomicInteger SPINNERS = new AtomicInteger();
 
-  /** Takes the process's spin permit, or returns false if another thread holds it. */
+  /** Takes one of the process's spin permits, or returns false if none is free or spinning is off. */
+  /**
+   * Threads that may spin at once: half the CPUs, at least one. Two spinners on two cores took
+   * the CPU from the peers they waited for and made streaming erratic.
+   */
+  static final int MAX_SPINNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+
   static boolean tryStart() {
-    return BUDGET_NANOS > 0 && SPINNERS.get() == 0 && SPINNERS.compareAndSet(0, 1);
+    if (BUDGET_NANOS == 0) {
+      return false;
+    }
+    int n;
+    do {
+      n = SPINNERS.get();
+      if (n >= MAX_SPINNERS) {
+        return false;
+      }
+    } while (!SPINNERS.compareAndSet(n, n + 1));
+    return true;
   }
 
   /** {@code sched_yield(2)}: never blocks, so it is linked critical. */
@@ -71,6 +88,6 @@ final class Spin {
   }
 
   static void end() {
-    SPINNERS.set(0);
+    SPINNERS.decrementAndGet();
   }
 }
