@@ -57,8 +57,9 @@ class ReadWaitTest {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"))) {
       long[] delays = {0, 1_000, 5_000, 15_000, 40_000, 1_000_000};
       for (int i = 0; i < 300; i++) {
-        try (UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
-            UnixConnection server = listener.accept()) {
+        UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
+        try (UnixConnection server = listener.accept()) {
+          assertTrue(server.isOpen());
           CompletableFuture<Integer> read =
               CompletableFuture.supplyAsync(
                   () -> {

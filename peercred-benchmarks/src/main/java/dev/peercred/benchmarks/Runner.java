@@ -346,15 +346,20 @@ public final class Runner {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
       try {
         stdin.close();
       } catch (IOException e) {
         // already gone
       }
       process.destroy();
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor();
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
       }
       Files.deleteIfExists(socket);
     }
