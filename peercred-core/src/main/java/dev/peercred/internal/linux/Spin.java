@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * virtual threads on its carrier still run. The retry is bounded and adaptive:
  *
  * <ul>
- *   <li>at most {@link #MAX_SPINNERS} threads in the process spin at a time (one on a 2-core
+ *   <li>at most {@link #MAX_SPINNERS} threads in the process spin at a time (two on a 2-core
  *       machine), so spinning never takes every core from the peers it waits for; between tries
  *       the spinner yields to other virtual threads and to the operating system's threads;
  *   <li>each socket keeps a credit: a spin that found data earns one, a spin that ended in a park
@@ -51,10 +51,18 @@ final class Spin {
 
   /** Takes one of the process's spin permits, or returns false if none is free or spinning is off. */
   /**
-   * Threads that may spin at once: half the CPUs, at least one. Two spinners on two cores took
-   * the CPU from the peers they waited for and made streaming erratic.
+   * Threads that may spin at once: two (one on a single CPU), or half the CPUs when there are
+   * more than four; the system property {@code dev.peercred.maxSpinners} overrides it. Because a
+   * spinner yields its CPU between tries, two spinners on two cores do not starve the peers they
+   * wait for (a spin without those yields did).
    */
-  static final int MAX_SPINNERS = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  static final int MAX_SPINNERS =
+      Math.max(1, Integer.getInteger("dev.peercred.maxSpinners", defaultSpinners()));
+
+  private static int defaultSpinners() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    return Math.max(Math.min(2, cpus), cpus / 2);
+  }
 
   static boolean tryStart() {
     if (BUDGET_NANOS == 0) {
