@@ -24,6 +24,9 @@ public final class EchoServer implements AutoCloseable {
   /** The longest line echoed, in bytes, without its newline. */
   public static final int MAX_LINE = 64 * 1024;
 
+  private static final int INITIAL_BUFFER = 1024;
+  private static final int BULK_BUFFER = 8192;
+
   private static final System.Logger LOG = System.getLogger("dev.peercred.echo");
   private static final byte[] UNAUTHORIZED = "Unauthorized access\n".getBytes();
   private static final byte[] PREFIX = {'>', ' '};
@@ -81,12 +84,17 @@ public final class EchoServer implements AutoCloseable {
   }
 
   private static void echo(UnixConnection connection) throws IOException {
-    byte[] in = new byte[8192];
+    // Small buffers first: an idle connection then costs ~2 KiB; a read that fills the buffer
+    // doubles it (up to BULK_BUFFER) for connections that stream.
+    byte[] in = new byte[INITIAL_BUFFER];
     byte[] out = new byte[in.length + PREFIX.length];
     int filled = 0;
+    boolean full = false;
     var stream = connection.inputStream();
     while (true) {
-      if (filled == in.length) {
+      if (full && filled < in.length && in.length < BULK_BUFFER) {
+        in = Arrays.copyOf(in, in.length * 2);
+      } else if (filled == in.length) {
         if (in.length >= MAX_LINE + 1) {
           connection.refuse("error: line longer than " + MAX_LINE + " bytes\n");
           return;
@@ -94,6 +102,7 @@ public final class EchoServer implements AutoCloseable {
         in = Arrays.copyOf(in, Math.min(in.length * 2, MAX_LINE + 1));
       }
       int n = stream.read(in, filled, in.length - filled);
+      full = n == in.length - filled;
       if (n < 0) {
         return; // a partial last line without newline is dropped, as the article's server does
       }

@@ -34,6 +34,14 @@ public final class NativeSocket {
   /** Bit 31: closed. Bits 0-30: threads inside a system call on {@link #fd}. */
   private final AtomicInteger state = new AtomicInteger();
 
+  /**
+   * Whether reads on this socket have lately found data by retrying briefly instead of parking
+   * (see {@link Spin}). A heuristic only: updated without synchronization, a lost update is harmless.
+   */
+  private int spinCredit = Spin.MAX_CREDIT / 2;
+
+  private int waitsWithoutSpin;
+
   private NativeSocket(int fd) {
     this.fd = fd;
   }
@@ -204,12 +212,9 @@ public final class NativeSocket {
     }
     long deadline = deadline(timeoutNanos);
     while (true) {
-      long n;
-      int fd = acquire();
-      try {
-        n = LibC.recv(fd, buffer, length, 0);
-      } finally {
-        release();
+      long n = recv(buffer, length);
+      if (n == -Errno.EAGAIN) {
+        n = spinRecv(buffer, length, deadline);
       }
       if (n > 0) {
         return (int) n;
@@ -226,6 +231,53 @@ public final class NativeSocket {
         default -> throw Errno.exception("recv", (int) -n, "fd=" + fd);
       }
     }
+  }
+
+  private long recv(MemorySegment buffer, long length) throws ClosedChannelException {
+    int fd = acquire();
+    try {
+      return LibC.recv(fd, buffer, length, 0);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * After a read found nothing: retries for a few microseconds if this socket's recent history
+   * says it pays and no other thread is spinning (see {@link Spin}), yielding between tries.
+   *
+   * @return the last {@code recv} result; {@code -EAGAIN} if the caller should park
+   */
+  private long spinRecv(MemorySegment buffer, long length, long deadline) throws IOException {
+    if (spinCredit <= 0 && ++waitsWithoutSpin < Spin.PROBE_INTERVAL) {
+      return -Errno.EAGAIN;
+    }
+    if (!Spin.tryStart()) {
+      return -Errno.EAGAIN;
+    }
+    waitsWithoutSpin = 0;
+    long n;
+    try {
+      long end = System.nanoTime() + Spin.BUDGET_NANOS;
+      if (deadline != NO_DEADLINE && deadline - end < 0) {
+        end = deadline;
+      }
+      do {
+        Spin.pause();
+        if (isClosed()) {
+          throw new AsynchronousCloseException();
+        }
+        n = recv(buffer, length);
+      } while (n == -Errno.EAGAIN && System.nanoTime() - end < 0);
+    } finally {
+      Spin.end();
+    }
+    if (n == -Errno.EAGAIN) {
+      spinCredit = Math.max(spinCredit - Spin.MISS_COST, 0);
+    } else {
+      spinCredit = Math.min(spinCredit + 1, Spin.MAX_CREDIT);
+    }
+    return n;
   }
 
   /** Reads into {@code bytes[offset..offset+length)}; see {@link #read(MemorySegment, long, long)}. */

@@ -1,0 +1,231 @@
+package dev.peercred.benchmarks;
+
+import static dev.peercred.benchmarks.Runner.f;
+
+import dev.peercred.benchmarks.Runner.Result;
+import dev.peercred.benchmarks.Runner.Settings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/** Turns a run's results into the Markdown of docs/benchmarks.md. */
+final class Report {
+  private Report() {}
+
+  static final Map<String, String> NAMES =
+      Map.of(
+          "c", "C, thread per connection (gcc -O2)",
+          "jdk", "JDK 25 SocketChannel, virtual threads",
+          "netty", "Netty 4.2 epoll",
+          "junixsocket", "junixsocket, platform threads",
+          "peercred", "peercred EchoServer, virtual threads");
+
+  static double median(List<Result> results, ToDoubleFunction<Result> metric) {
+    double[] values = results.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).sorted().toArray();
+    if (values.length == 0) {
+      return Double.NaN;
+    }
+    return values.length % 2 == 1
+        ? values[values.length / 2]
+        : (values[values.length / 2 - 1] + values[values.length / 2]) / 2;
+  }
+
+  static String markdown(
+      Settings s,
+      Map<String, List<Result>> results,
+      List<String[]> jmh,
+      Instant started,
+      String loadBefore,
+      String loadAfter) {
+    StringBuilder md = new StringBuilder();
+    md.append("# Benchmarks\n\n");
+    md.append(
+        "peercred against the other ways a Java server can learn who is on the other end of a Unix\n"
+            + "socket, and against a C server as the floor of what the kernel allows. Every server is the\n"
+            + "same echo server: it reads the peer's credentials, answers only its own uid, and sends each\n"
+            + "line back with `> ` in front. Each runs as a process of its own, one at a time, under the\n"
+            + "same load from one client process (JDK `SocketChannel`s, blocking, on platform threads).\n\n");
+    md.append("## Conditions\n\n");
+    md.append("| | |\n|---|---|\n");
+    md.append("| date | ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(" |\n");
+    md.append("| machine | ").append(cpu()).append(" |\n");
+    md.append("| kernel | ").append(read("/proc/sys/kernel/osrelease")).append(" |\n");
+    md.append("| JDK | ")
+        .append(System.getProperty("java.vm.name"))
+        .append(' ')
+        .append(System.getProperty("java.runtime.version"))
+        .append(" (default JVM flags, `--enable-native-access=ALL-UNNAMED`) |\n");
+    md.append("| load average before / after | ")
+        .append(loadBefore)
+        .append(" / ")
+        .append(loadAfter)
+        .append(" |\n");
+    md.append("| scenario length | ")
+        .append(s.seconds())
+        .append(" s each, after a warm-up; ")
+        .append(s.rounds())
+        .append(s.rounds() == 1 ? " round" : " rounds (medians shown)")
+        .append(" |\n");
+    md.append("| command | `").append(s.command()).append("` |\n\n");
+
+    md.append("## Results\n\n");
+    md.append(
+        "| server | connects/s | CPU µs/connect | ping-pong p50 µs | p99 µs | CPU µs/round trip"
+            + " | throughput MB/s | CPU ms/MB | RSS idle MiB | RSS with "
+            + s.held()
+            + " held MiB | heap held MiB | p50 while held µs | p99 while held µs |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (var entry : results.entrySet()) {
+      List<Result> r = entry.getValue();
+      md.append("| ").append(NAMES.getOrDefault(entry.getKey(), entry.getKey()));
+      cell(md, median(r, Result::connectsPerSecond), 0);
+      cell(md, median(r, Result::cpuPerConnectMicros), 1);
+      cell(md, median(r, Result::p50Micros), 1);
+      cell(md, median(r, Result::p99Micros), 1);
+      cell(md, median(r, Result::cpuPerRoundTripMicros), 1);
+      cell(md, median(r, Result::megabytesPerSecond), 0);
+      cell(md, median(r, Result::cpuPerMegabyteMillis), 2);
+      cell(md, median(r, Result::idleRssMiB), 0);
+      cell(md, median(r, Result::heldRssMiB), 0);
+      cell(md, median(r, Result::heldHeapMiB), 0);
+      cell(md, median(r, Result::heldP50Micros), 1);
+      cell(md, median(r, Result::heldP99Micros), 1);
+      md.append(" |\n");
+    }
+    md.append('\n');
+    md.append(
+        "Connect: 2 client threads, each connecting, sending one 32-byte line, reading the echo and\n"
+            + "closing (the server checks the credentials on every connection). Ping-pong: 2 clients on\n"
+            + "held connections, one 32-byte line per round trip. Throughput: one connection streaming\n"
+            + Runner.BIG_LINE
+            + "-byte lines while a second thread reads the echo. Held: a separate client process opens\n"
+            + "the idle connections (one round trip each), then RSS (`VmRSS` of `/proc/PID/status`), heap\n"
+            + "in use after a full GC, and the ping-pong are measured. CPU is the server's utime+stime from\n"
+            + "`/proc/PID/stat` (10 ms ticks) over the scenario, divided by the operations done.\n\n");
+
+    List<Result> ours = results.get("peercred");
+    if (ours != null) {
+      md.append("## Targets\n\n");
+      md.append(targets(results, jmh));
+      md.append('\n');
+    }
+
+    if (!jmh.isEmpty()) {
+      md.append("## Microbenchmarks (JMH)\n\n");
+      md.append("`").append(s.jmhArgs()).append("`, average time per call.\n\n");
+      md.append("| benchmark | ns/op | ± (99.9%) |\n|---|---:|---:|\n");
+      for (String[] row : jmh) {
+        String name = row[0].substring(row[0].lastIndexOf('.', row[0].lastIndexOf('.') - 1) + 1);
+        md.append("| `")
+            .append(name)
+            .append("` | ")
+            .append(f(Double.parseDouble(row[4]), 1))
+            .append(" | ")
+            .append(f(parseOrNaN(row[5]), 1))
+            .append(" |\n");
+      }
+      md.append(
+          "`rawGetsockopt` is the bare `getsockopt(SO_PEERCRED)` downcall into preallocated arrays;\n"
+              + "`peercredRead` is `PeerCredentials.read(fd)` on the same accepted socket; `jdkGetOption`\n"
+              + "is `SocketChannel.getOption(ExtendedSocketOptions.SO_PEERCRED)`, which also looks up the\n"
+              + "user and group names. Full identity (groups, pinned process) and a policy decision get\n"
+              + "their rows when those features land in the core.\n\n");
+    }
+    md.append("See [performance.md](performance.md) for what these figures mean and how the read path\n"
+        + "was tuned.\n");
+    return md.toString();
+  }
+
+  private static double parseOrNaN(String s) {
+    try {
+      return Double.parseDouble(s);
+    } catch (NumberFormatException e) {
+      return Double.NaN;
+    }
+  }
+
+  static String targets(Map<String, List<Result>> results, List<String[]> jmh) {
+    StringBuilder md = new StringBuilder("| target | measured | met |\n|---|---|---|\n");
+    double ours = median(results.get("peercred"), Result::connectsPerSecond);
+    double c = results.containsKey("c") ? median(results.get("c"), Result::connectsPerSecond) : Double.NaN;
+    double bestJava = best(results, Result::connectsPerSecond, true);
+    row(md, "connect rate ≥ best Java peer", f(ours, 0) + " vs " + f(bestJava, 0) + "/s", ours >= bestJava);
+    row(md, "connect rate ≥ 90% of C", f(100 * ours / c, 0) + "% of C", ours >= 0.9 * c);
+    double p50 = median(results.get("peercred"), Result::p50Micros);
+    double cp50 = results.containsKey("c") ? median(results.get("c"), Result::p50Micros) : Double.NaN;
+    double bestJavaP50 = best(results, Result::p50Micros, false);
+    row(md, "ping-pong p50 ≤ 1.3× C", f(p50 / cp50, 2) + "× C (" + f(p50, 1) + " vs " + f(cp50, 1) + " µs)", p50 <= 1.3 * cp50);
+    row(md, "ping-pong p50 ≤ best Java peer", f(p50, 1) + " vs " + f(bestJavaP50, 1) + " µs", p50 <= bestJavaP50);
+    double rss = median(results.get("peercred"), Result::heldRssMiB);
+    row(md, "RSS with held connections < 300 MiB", f(rss, 0) + " MiB", rss < 300);
+    double heldP50 = median(results.get("peercred"), Result::heldP50Micros);
+    row(md, "ping-pong slowdown while held < 2×", f(heldP50 / p50, 2) + "×", heldP50 / p50 < 2);
+    double read = jmhScore(jmh, "peercredRead");
+    double raw = jmhScore(jmh, "rawGetsockopt");
+    if (!Double.isNaN(read) && !Double.isNaN(raw)) {
+      row(md, "credential read ≤ 1.2× raw getsockopt",
+          f(read / raw, 2) + "× (" + f(read, 0) + " vs " + f(raw, 0) + " ns)", read <= 1.2 * raw);
+    }
+    return md.toString();
+  }
+
+  private static double jmhScore(List<String[]> jmh, String benchmark) {
+    for (String[] row : jmh) {
+      if (row[0].endsWith("." + benchmark)) {
+        return Double.parseDouble(row[4]);
+      }
+    }
+    return Double.NaN;
+  }
+
+  private static void row(StringBuilder md, String target, String measured, boolean met) {
+    md.append("| ").append(target).append(" | ").append(measured).append(" | ").append(met ? "yes" : "**no**").append(" |\n");
+  }
+
+  private static double best(Map<String, List<Result>> results, ToDoubleFunction<Result> metric, boolean higher) {
+    double best = Double.NaN;
+    for (String peer : List.of("jdk", "netty", "junixsocket")) {
+      if (results.containsKey(peer)) {
+        double v = median(results.get(peer), metric);
+        if (Double.isNaN(best) || (higher ? v > best : v < best)) {
+          best = v;
+        }
+      }
+    }
+    return best;
+  }
+
+  private static void cell(StringBuilder md, double value, int decimals) {
+    md.append(" | ").append(f(value, decimals));
+  }
+
+  private static String cpu() {
+    String model = "unknown CPU";
+    for (String line : read("/proc/cpuinfo").split("\n")) {
+      if (line.startsWith("model name")) {
+        model = line.substring(line.indexOf(':') + 1).strip();
+        break;
+      }
+    }
+    String mem = Arrays.stream(read("/proc/meminfo").split("\n"))
+        .filter(l -> l.startsWith("MemTotal"))
+        .findFirst()
+        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024 / 1024 + " GiB RAM")
+        .orElse("");
+    return model + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, " + mem;
+  }
+
+  private static String read(String file) {
+    try {
+      return Files.readString(Path.of(file)).strip();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+}

@@ -1,0 +1,371 @@
+package dev.peercred.benchmarks;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs every reference server, one at a time as a process of its own, under the same load, then
+ * the JMH microbenchmarks, and writes the results as Markdown.
+ *
+ * <pre>
+ * Runner [--servers c,jdk,netty,junixsocket,peercred] [--seconds 5] [--held 10000] [--rounds 1]
+ *        [--jmh true|false] [--out docs/benchmarks.md] [--command "how this was started"]
+ * </pre>
+ */
+public final class Runner {
+  static final List<String> ALL_SERVERS = List.of("c", "jdk", "netty", "junixsocket", "peercred");
+  static final int CLIENTS = 2;
+  static final int BIG_LINE = 4096;
+
+  /** What one server measured in one round. */
+  record Result(
+      String server,
+      double connectsPerSecond,
+      double cpuPerConnectMicros,
+      double p50Micros,
+      double p99Micros,
+      double cpuPerRoundTripMicros,
+      double megabytesPerSecond,
+      double cpuPerMegabyteMillis,
+      double idleRssMiB,
+      double heldRssMiB,
+      double heldHeapMiB,
+      int held,
+      double heldP50Micros,
+      double heldP99Micros) {}
+
+  /** Settings of one run. */
+  record Settings(
+      List<String> servers,
+      double seconds,
+      int held,
+      int rounds,
+      boolean jmh,
+      String jmhArgs,
+      Path out,
+      Path work,
+      String command) {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--")) {
+        throw new IllegalArgumentException("expected --option value, got " + args[i]);
+      }
+      options.put(args[i].substring(2), args[i + 1]);
+    }
+    Settings settings =
+        new Settings(
+            List.of(options.getOrDefault("servers", String.join(",", ALL_SERVERS)).split(",")),
+            Double.parseDouble(options.getOrDefault("seconds", "5")),
+            Integer.parseInt(options.getOrDefault("held", "10000")),
+            Integer.parseInt(options.getOrDefault("rounds", "1")),
+            Boolean.parseBoolean(options.getOrDefault("jmh", "true")),
+            options.getOrDefault("jmh-args", "-f 1 -wi 3 -w 1s -i 5 -r 1s"),
+            Path.of(options.getOrDefault("out", "docs/benchmarks.md")),
+            Path.of(options.getOrDefault("work", "target")),
+            options.getOrDefault("command", "Runner " + String.join(" ", args)));
+    String markdown = run(settings);
+    System.out.println(markdown);
+  }
+
+  /** Runs the whole benchmark and writes the Markdown report; returns it. */
+  static String run(Settings s) throws Exception {
+    Files.createDirectories(s.work());
+    String loadBefore = Files.readString(Path.of("/proc/loadavg")).strip();
+    Instant started = Instant.now();
+    Map<String, List<Result>> results = new LinkedHashMap<>();
+    for (int round = 0; round < s.rounds(); round++) {
+      for (String server : s.servers()) {
+        log("round " + (round + 1) + ": " + server);
+        results.computeIfAbsent(server, k -> new ArrayList<>()).add(measure(server, s));
+      }
+    }
+    List<String[]> jmh = s.jmh() ? runJmh(s) : List.of();
+    String loadAfter = Files.readString(Path.of("/proc/loadavg")).strip();
+    String markdown = Report.markdown(s, results, jmh, started, loadBefore, loadAfter);
+    if (s.out().getParent() != null) {
+      Files.createDirectories(s.out().getParent());
+    }
+    Files.writeString(s.out(), markdown);
+    log("wrote " + s.out().toAbsolutePath());
+    return markdown;
+  }
+
+  static void log(String message) {
+    System.err.println("[bench " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "] " + message);
+  }
+
+  static String java() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  static List<String> javaCommand(String mainClass, String... args) {
+    List<String> command = new ArrayList<>();
+    command.add(java());
+    command.add("--enable-native-access=ALL-UNNAMED");
+    command.add("--sun-misc-unsafe-memory-access=allow");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass);
+    command.addAll(Arrays.asList(args));
+    return command;
+  }
+
+  /**
+   * The command starting a Java server; JVM options in the environment variable {@code
+   * BENCH_SERVER_JVM_ARGS} (for example a JFR recording) are added to it.
+   */
+  static List<String> serverCommand(String server, Path socket) {
+    List<String> command = javaCommand(Servers.class.getName(), server, socket.toString());
+    String extra = System.getenv("BENCH_SERVER_JVM_ARGS");
+    if (extra != null && !extra.isBlank()) {
+      command.addAll(1, Arrays.asList(extra.strip().split("\\s+")));
+    }
+    return command;
+  }
+
+  /** Compiles the C server into the work directory (once per run). */
+  static Path buildC(Path work) throws IOException, InterruptedException {
+    Path binary = work.resolve("echo-c");
+    Path source = Path.of(System.getProperty("bench.csource", "src/main/c/echo.c"));
+    if (!Files.exists(source)) {
+      source = Path.of("peercred-benchmarks/src/main/c/echo.c");
+    }
+    Process gcc =
+        new ProcessBuilder("gcc", "-O2", "-pthread", "-o", binary.toString(), source.toString())
+            .inheritIO()
+            .start();
+    if (gcc.waitFor() != 0) {
+      throw new IOException("gcc failed on " + source);
+    }
+    return binary;
+  }
+
+  /** Starts one server, runs every scenario against it, stops it. */
+  static Result measure(String server, Settings s) throws Exception {
+    Path socket = s.work().resolve("bench-" + server + ".sock").toAbsolutePath();
+    Files.deleteIfExists(socket);
+    List<String> command =
+        server.equals("c")
+            ? List.of(buildC(s.work()).toString(), socket.toString())
+            : serverCommand(server, socket);
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(s.work().resolve("bench-" + server + ".log").toFile())
+            .start();
+    try (ServerProcess p = new ServerProcess(server, process, socket)) {
+      p.awaitReady();
+      long scenario = (long) (s.seconds() * 1e9);
+      long warm = Math.max(scenario / 2, 200_000_000L);
+      // Warm-up: let the JIT compile both paths.
+      Load.connects(socket, CLIENTS, warm);
+      Load.pingPong(socket, CLIENTS, warm);
+      double idleRss = p.rssMiB();
+
+      long cpu = p.cpuNanos();
+      long t0 = System.nanoTime();
+      long connects = Load.connects(socket, CLIENTS, scenario);
+      double elapsed = (System.nanoTime() - t0) / 1e9;
+      double cpuPerConnect = (p.cpuNanos() - cpu) / 1e3 / connects;
+
+      cpu = p.cpuNanos();
+      long[] latencies = Load.pingPong(socket, CLIENTS, scenario);
+      double cpuPerRoundTrip = (p.cpuNanos() - cpu) / 1e3 / latencies.length;
+
+      cpu = p.cpuNanos();
+      long[] transfer = Load.throughput(socket, BIG_LINE, scenario);
+      double mb = transfer[0] / 1e6;
+      double cpuPerMb = (p.cpuNanos() - cpu) / 1e6 / mb;
+
+      double heldRss = Double.NaN;
+      double heldHeap = Double.NaN;
+      long[] heldLatencies = new long[0];
+      int held = 0;
+      if (s.held() > 0) {
+        Process holder =
+            new ProcessBuilder(
+                    javaCommand(Holder.class.getName(), socket.toString(), Integer.toString(s.held())))
+                .redirectError(s.work().resolve("bench-holder.log").toFile())
+                .start();
+        try {
+          BufferedReader out =
+              new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+          String line = out.readLine();
+          if (line == null || !line.startsWith("held ")) {
+            throw new IOException(server + ": holder failed: " + line);
+          }
+          held = Integer.parseInt(line.substring(5).strip());
+          Thread.sleep(500); // let the server settle
+          heldRss = p.rssMiB();
+          heldHeap = p.heapMiB();
+          heldLatencies = Load.pingPong(socket, CLIENTS, scenario);
+        } finally {
+          holder.getOutputStream().close();
+          if (!holder.waitFor(30, TimeUnit.SECONDS)) {
+            holder.destroyForcibly();
+          }
+        }
+      }
+      return new Result(
+          server,
+          connects / elapsed,
+          cpuPerConnect,
+          percentile(latencies, 0.50),
+          percentile(latencies, 0.99),
+          cpuPerRoundTrip,
+          mb / (transfer[1] / 1e9),
+          cpuPerMb,
+          idleRss,
+          heldRss,
+          heldHeap,
+          held,
+          percentile(heldLatencies, 0.50),
+          percentile(heldLatencies, 0.99));
+    }
+  }
+
+  static double percentile(long[] sorted, double p) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int index = (int) Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1);
+    return sorted[Math.max(0, index)] / 1e3;
+  }
+
+  /** Runs the JMH benchmarks of this module in a JVM of their own; returns CSV rows. */
+  static List<String[]> runJmh(Settings s) throws IOException, InterruptedException {
+    log("JMH");
+    Path csv = s.work().resolve("jmh.csv").toAbsolutePath();
+    List<String> command = new ArrayList<>();
+    command.addAll(javaCommand("org.openjdk.jmh.Main"));
+    command.addAll(Arrays.asList(s.jmhArgs().split(" ")));
+    command.addAll(List.of("-rf", "csv", "-rff", csv.toString(), "dev.peercred.benchmarks.*"));
+    Process jmh =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(s.work().resolve("jmh.log").toFile())
+            .start();
+    if (jmh.waitFor() != 0) {
+      throw new IOException("JMH failed, see " + s.work().resolve("jmh.log"));
+    }
+    List<String[]> rows = new ArrayList<>();
+    for (String line : Files.readAllLines(csv).subList(1, Files.readAllLines(csv).size())) {
+      String[] cells = line.split(",");
+      for (int i = 0; i < cells.length; i++) {
+        cells[i] = cells[i].replace("\"", "");
+      }
+      rows.add(cells);
+    }
+    return rows;
+  }
+
+  /** A running server: its pid's counters from /proc, and its control channel. */
+  static final class ServerProcess implements AutoCloseable {
+    private static final long TICK_NANOS = 10_000_000L; // USER_HZ is 100 on Linux
+    final String name;
+    final Process process;
+    final Path socket;
+    final BufferedReader stdout;
+    final OutputStream stdin;
+
+    ServerProcess(String name, Process process, Path socket) {
+      this.name = name;
+      this.process = process;
+      this.socket = socket;
+      this.stdout =
+          new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      this.stdin = process.getOutputStream();
+    }
+
+    void awaitReady() throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < deadline) {
+        if (!process.isAlive()) {
+          throw new IOException(name + " server exited with " + process.exitValue());
+        }
+        if (Files.exists(socket)) {
+          try (var channel = Load.open(socket)) {
+            Load.roundTrip(channel, java.nio.ByteBuffer.allocate(64));
+            return;
+          } catch (IOException e) {
+            // not yet
+          }
+        }
+        Thread.sleep(20);
+      }
+      throw new IOException(name + " server did not start");
+    }
+
+    /** utime + stime of the whole process, from /proc/PID/stat. */
+    long cpuNanos() throws IOException {
+      String stat = Files.readString(Path.of("/proc/" + process.pid() + "/stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * TICK_NANOS;
+    }
+
+    /** VmRSS from /proc/PID/status, in MiB. */
+    double rssMiB() throws IOException {
+      for (String line : Files.readAllLines(Path.of("/proc/" + process.pid() + "/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+      return Double.NaN;
+    }
+
+    /** Heap in use after a full collection, in MiB; NaN for the C server. */
+    double heapMiB() throws IOException {
+      if (name.equals("c")) {
+        return Double.NaN;
+      }
+      stdin.write("heap\n".getBytes(StandardCharsets.UTF_8));
+      stdin.flush();
+      String line;
+      do {
+        line = stdout.readLine();
+      } while (line != null && !line.startsWith("heap "));
+      if (line == null) {
+        return Double.NaN;
+      }
+      return Long.parseLong(line.split(" ")[1]) / 1048576.0;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        stdin.close();
+      } catch (IOException e) {
+        // already gone
+      }
+      process.destroy();
+      try {
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly().waitFor();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+      Files.deleteIfExists(socket);
+    }
+  }
+
+  static String f(double value, int decimals) {
+    return Double.isNaN(value) ? "–" : String.format(Locale.ROOT, "%,." + decimals + "f", value);
+  }
+}

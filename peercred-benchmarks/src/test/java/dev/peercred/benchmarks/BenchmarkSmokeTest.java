@@ -1,0 +1,51 @@
+package dev.peercred.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peercred.benchmarks.Runner.Result;
+import dev.peercred.benchmarks.Runner.Settings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs every scenario very briefly against peercred's server in a process of its own, and checks
+ * that the figures are sane (not fast: speed is what the real run measures).
+ */
+class BenchmarkSmokeTest {
+  @TempDir Path dir;
+
+  @Test
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void everyScenarioProducesSaneFiguresForPeercredsServer() throws Exception {
+    Settings settings =
+        new Settings(List.of("peercred"), 0.3, 200, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+    Result r = Runner.measure("peercred", settings);
+    assertTrue(r.connectsPerSecond() > 0, r.toString());
+    assertTrue(r.p50Micros() > 0 && r.p50Micros() <= r.p99Micros(), r.toString());
+    assertTrue(r.megabytesPerSecond() > 0, r.toString());
+    assertTrue(r.idleRssMiB() > 1 && r.heldRssMiB() > 1, r.toString());
+    assertTrue(r.heldHeapMiB() > 0, r.toString());
+    assertEquals(200, r.held());
+    assertTrue(r.heldP50Micros() > 0, r.toString());
+    String md = Report.markdown(settings, java.util.Map.of("peercred", List.of(r)), List.of(),
+        java.time.Instant.now(), "", "");
+    assertTrue(md.contains("| peercred EchoServer, virtual threads |"), md);
+  }
+
+  @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void theCServerBuildsAndEchoes() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc is not installed: the C reference server cannot be built");
+    Settings settings =
+        new Settings(List.of("c"), 0.2, 0, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+    Result r = Runner.measure("c", settings);
+    assertTrue(r.connectsPerSecond() > 0 && r.p50Micros() > 0, r.toString());
+  }
+}
