@@ -4,7 +4,7 @@ import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A descriptor owned by peercred that is not a socket (a pidfd), closed exactly once and never
+ * A descriptor owned by peercred (a socket, a pidfd), closed exactly once and never
  * while another thread is inside a system call on it: every use holds a count between {@link
  * #acquire()} and {@link #release()}, and the last user after {@link #close()} closes it. Without
  * this, a close racing a use could let the number be reused by an unrelated file before the use.
@@ -64,6 +64,17 @@ public final class Fd {
    * @return true if this call closed it
    */
   public boolean close() {
+    return close(null);
+  }
+
+  /**
+   * Closes the descriptor like {@link #close()}, running {@code whenMarked} after the descriptor is
+   * marked closed and before it can actually be closed: new uses already fail, and the number
+   * cannot have been reused yet (a socket wakes its waiters there).
+   *
+   * @return true if this call closed it
+   */
+  public boolean close(Runnable whenMarked) {
     int s;
     do {
       s = state.get();
@@ -71,10 +82,18 @@ public final class Fd {
         return false;
       }
     } while (!state.compareAndSet(s, s | CLOSED));
-    if (s == 0) {
+    if (whenMarked != null) {
+      whenMarked.run();
+    }
+    release0(s);
+    return true;
+  }
+
+  /** Closes the descriptor now if nobody was using it when it was marked closed. */
+  private void release0(int usersWhenMarked) {
+    if (usersWhenMarked == 0) {
       LibC.close(fd);
     }
-    return true;
   }
 
   @Override

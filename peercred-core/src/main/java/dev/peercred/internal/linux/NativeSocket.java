@@ -8,7 +8,6 @@ import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -21,7 +20,6 @@ import java.util.concurrent.locks.LockSupport;
  * fails with {@link AsynchronousCloseException}.
  */
 public final class NativeSocket {
-  private static final int CLOSED = 1 << 31;
   private static final long NO_DEADLINE = 0;
 
   static {
@@ -31,8 +29,8 @@ public final class NativeSocket {
   }
 
   private final int fd;
-  /** Bit 31: closed. Bits 0-30: threads inside a system call on {@link #fd}. */
-  private final AtomicInteger state = new AtomicInteger();
+  /** Use count and close-once state of {@link #fd}. */
+  private final Fd descriptor;
 
   /**
    * Whether reads on this socket have lately found data by retrying briefly instead of parking
@@ -44,6 +42,7 @@ public final class NativeSocket {
 
   private NativeSocket(int fd) {
     this.fd = fd;
+    this.descriptor = Fd.adopt(fd);
   }
 
   /** Takes ownership of {@code fd}, which must already be non-blocking and close-on-exec. */
@@ -67,7 +66,7 @@ public final class NativeSocket {
   }
 
   public boolean isClosed() {
-    return (state.get() & CLOSED) != 0;
+    return descriptor.isClosed();
   }
 
   /**
@@ -77,23 +76,14 @@ public final class NativeSocket {
    * @throws ClosedChannelException if the socket is closed
    */
   public int acquire() throws ClosedChannelException {
-    while (true) {
-      int s = state.get();
-      if ((s & CLOSED) != 0) {
-        throw new ClosedChannelException();
-      }
-      if (state.compareAndSet(s, s + 1)) {
-        return fd;
-      }
-    }
+    return descriptor.acquire();
   }
 
   /** Ends a use begun by {@link #acquire()}; closes the descriptor if it was the last one. */
   public void release() {
-    if (state.decrementAndGet() == CLOSED) {
-      LibC.close(fd);
-    }
+    descriptor.release();
   }
+
 
   /**
    * Closes the socket: wakes every thread waiting on it, and closes the descriptor as soon as no
@@ -102,20 +92,13 @@ public final class NativeSocket {
    * @return true if this call closed it, false if it was already closed
    */
   public boolean close() {
-    int s;
-    do {
-      s = state.get();
-      if ((s & CLOSED) != 0) {
-        return false;
-      }
-    } while (!state.compareAndSet(s, s | CLOSED));
-    Poller.reads().wakeup(fd);
-    Poller.writes().wakeup(fd);
-    if (s == 0) {
-      LibC.close(fd);
-    }
-    return true;
+    return descriptor.close(
+        () -> {
+          Poller.reads().wakeup(fd);
+          Poller.writes().wakeup(fd);
+        });
   }
+
 
   /**
    * Parks until {@code poller} reports {@code events} on the descriptor, the socket is closed, the
