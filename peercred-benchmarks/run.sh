@@ -5,7 +5,14 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-java="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}/bin/java"
+# A JDK 25 or newer: PEERCRED_JAVA, JAVA_HOME, or one under /usr/lib/jvm.
+java=""
+for candidate in ${PEERCRED_JAVA:-} ${JAVA_HOME:+$JAVA_HOME/bin/java} /usr/lib/jvm/*25*/bin/java /usr/lib/jvm/*/bin/java; do
+  [ -x "$candidate" ] || continue
+  major="$("$candidate" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1)"
+  if [ -n "$major" ] && [ "$major" -ge 25 ]; then java="$candidate"; break; fi
+done
+[ -n "$java" ] || { echo "run.sh: no JDK 25 or newer found (set JAVA_HOME)" >&2; exit 1; }
 if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
   mvn -B -q -pl peercred-benchmarks -am package -DskipTests
 fi

@@ -1,6 +1,10 @@
 package dev.peercred.benchmarks;
 
 import dev.peercred.PeerCredentials;
+import dev.peercred.PeerIdentity;
+import dev.peercred.policy.Decision;
+import dev.peercred.policy.Policy;
+import dev.peercred.policy.PolicyRules;
 import dev.peercred.internal.linux.LibC;
 import dev.peercred.internal.linux.NativeSocket;
 import dev.peercred.internal.linux.SocketAddresses;
@@ -32,8 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * bare {@code getsockopt(SO_PEERCRED)} downcall it is built on (preallocated buffers, nothing
  * else), and the JDK's {@code getOption(SO_PEERCRED)} for comparison.
  *
- * <p>The full identity (groups, pinned process) and a policy decision get their benchmarks here
- * when those features land in the core.
+ * <p>Then what costs more than the three numbers: the full identity of a raw descriptor (credentials,
+ * supplementary groups, security label and the pidfd-pinned process), the same plus the
+ * executable's path read and verified through the pinned process, and one decision of a typical
+ * text policy on an identity already read.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -51,6 +57,9 @@ public class CredentialBenchmarks {
   private ServerSocketChannel jdkServer;
   private SocketChannel jdkClient;
   private SocketChannel jdkAccepted;
+  private PeerIdentity identity;
+  private Policy policy;
+  private Policy uidPolicy;
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
@@ -68,10 +77,23 @@ public class CredentialBenchmarks {
     jdkServer.bind(UnixDomainSocketAddress.of(jdkPath));
     jdkClient = SocketChannel.open(UnixDomainSocketAddress.of(jdkPath));
     jdkAccepted = jdkServer.accept();
+
+    identity = PeerIdentity.read(accepted);
+    identity.process().orElseThrow().executable(); // warm: the policy reads it through the pidfd
+    policy =
+        PolicyRules.parse(
+            """
+            deny uid 65534
+            allow group docker
+            allow exe /usr/bin/backup
+            allow same-user
+            """);
+    uidPolicy = PolicyRules.parse("deny uid 65534\nallow same-user\n");
   }
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
+    identity.close();
     LibC.close(accepted);
     client.close();
     listener.close();
@@ -104,5 +126,36 @@ public class CredentialBenchmarks {
   @Benchmark
   public UnixDomainPrincipal jdkGetOption() throws IOException {
     return jdkAccepted.getOption(ExtendedSocketOptions.SO_PEERCRED);
+  }
+
+  /** Everything at once from a raw descriptor: credentials, groups, label, pinned process. */
+  @Benchmark
+  public int fullIdentity() throws IOException {
+    try (PeerIdentity id = PeerIdentity.read(accepted)) {
+      return id.groups().size() + (id.process().isPresent() ? 1 : 0);
+    }
+  }
+
+  /** The full identity plus the executable's path, read and verified through the pidfd. */
+  @Benchmark
+  public Object fullIdentityWithExecutable() throws IOException {
+    try (PeerIdentity id = PeerIdentity.read(accepted)) {
+      return id.process().orElseThrow().executable();
+    }
+  }
+
+  /** One decision of a policy on credentials alone: {@code deny uid 65534}, {@code allow same-user}. */
+  @Benchmark
+  public Decision policyDecisionOnCredentials() {
+    return uidPolicy.decide(identity);
+  }
+
+  /**
+   * One decision of a four-rule text policy that ends at {@code allow same-user}, passing a group
+   * name (resolved through NSS) and an executable (read through the pinned process) on the way.
+   */
+  @Benchmark
+  public Decision policyDecision() {
+    return policy.decide(identity);
   }
 }

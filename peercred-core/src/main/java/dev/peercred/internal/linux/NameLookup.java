@@ -42,7 +42,7 @@ public final class NameLookup {
    * @throws IOException if the lookup itself fails (the name service is unreachable, ...)
    */
   public static OptionalLong uidOf(String name) throws IOException {
-    return lookup(GETPWNAM_R, "getpwnam_r", name, PASSWD_SIZE, PW_UID_OFFSET);
+    return cached(UIDS, GETPWNAM_R, "getpwnam_r", name, PASSWD_SIZE, PW_UID_OFFSET);
   }
 
   /**
@@ -51,7 +51,40 @@ public final class NameLookup {
    * @throws IOException if the lookup itself fails
    */
   public static OptionalLong gidOf(String name) throws IOException {
-    return lookup(GETGRNAM_R, "getgrnam_r", name, GROUP_SIZE, GR_GID_OFFSET);
+    return cached(GIDS, GETGRNAM_R, "getgrnam_r", name, GROUP_SIZE, GR_GID_OFFSET);
+  }
+
+  /**
+   * Answers, "no such name" included, are kept like {@link Nss}'s: a policy naming a group is
+   * checked on every connection, and the user database is read at most every {@value
+   * Nss#TTL_SECONDS} seconds per name.
+   */
+  private static final TtlCache<String, OptionalLong> UIDS =
+      new TtlCache<>(Nss.CACHE_SIZE, Nss.TTL_SECONDS * 1_000_000_000L);
+
+  private static final TtlCache<String, OptionalLong> GIDS =
+      new TtlCache<>(Nss.CACHE_SIZE, Nss.TTL_SECONDS * 1_000_000_000L);
+
+  private static OptionalLong cached(
+      TtlCache<String, OptionalLong> cache,
+      MethodHandle handle,
+      String call,
+      String name,
+      long structSize,
+      long idOffset)
+      throws IOException {
+    OptionalLong id = cache.get(name);
+    if (id == null) {
+      id = lookup(handle, call, name, structSize, idOffset);
+      cache.put(name, id);
+    }
+    return id;
+  }
+
+  /** Drops every cached answer (tests; after changing the user database). */
+  public static void clearCache() {
+    UIDS.clear();
+    GIDS.clear();
   }
 
   private static OptionalLong lookup(

@@ -10,8 +10,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -52,8 +50,10 @@ public final class Nss {
   private static final MethodHandle GETPWUID_R = LibC.link("getpwuid_r", BY_ID);
   private static final MethodHandle GETGRGID_R = LibC.link("getgrgid_r", BY_ID);
 
-  private static final Cache USERS = new Cache();
-  private static final Cache GROUPS = new Cache();
+  private static final TtlCache<Long, Optional<String>> USERS =
+      new TtlCache<>(CACHE_SIZE, TTL_NANOS);
+  private static final TtlCache<Long, Optional<String>> GROUPS =
+      new TtlCache<>(CACHE_SIZE, TTL_NANOS);
 
   private static final ThreadPoolExecutor LOOKUPS =
       new ThreadPoolExecutor(
@@ -86,7 +86,7 @@ public final class Nss {
     return lookup(GROUPS, GETGRGID_R, GROUP_SIZE, gid);
   }
 
-  private static Optional<String> lookup(Cache cache, MethodHandle function, long structSize, long id)
+  private static Optional<String> lookup(TtlCache<Long, Optional<String>> cache, MethodHandle function, long structSize, long id)
       throws IOException {
     if (id < 0 || id > 0xFFFF_FFFFL) {
       throw new IllegalArgumentException("id out of range 0..4294967295: " + id);
@@ -163,38 +163,5 @@ public final class Nss {
   public static void clearCache() {
     USERS.clear();
     GROUPS.clear();
-  }
-
-  /** A small LRU map from id to answer with a time to live. */
-  private static final class Cache {
-    private record Answer(Optional<String> name, long expires) {}
-
-    private final Map<Long, Answer> map =
-        new LinkedHashMap<>(CACHE_SIZE * 2, 0.75f, true) {
-          @Override
-          protected boolean removeEldestEntry(Map.Entry<Long, Answer> eldest) {
-            return size() > CACHE_SIZE;
-          }
-        };
-
-    synchronized Optional<String> get(long id) {
-      Answer entry = map.get(id);
-      if (entry == null) {
-        return null;
-      }
-      if (System.nanoTime() - entry.expires > 0) {
-        map.remove(id);
-        return null;
-      }
-      return entry.name;
-    }
-
-    synchronized void put(long id, Optional<String> name) {
-      map.put(id, new Answer(name, System.nanoTime() + TTL_NANOS));
-    }
-
-    synchronized void clear() {
-      map.clear();
-    }
   }
 }
