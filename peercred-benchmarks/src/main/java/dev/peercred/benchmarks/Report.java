@@ -134,11 +134,22 @@ final class Report {
           "`rawGetsockopt` is the bare `getsockopt(SO_PEERCRED)` downcall into preallocated arrays;\n"
               + "`peercredRead` is `PeerCredentials.read(fd)` on the same accepted socket; `jdkGetOption`\n"
               + "is `SocketChannel.getOption(ExtendedSocketOptions.SO_PEERCRED)`, which also looks up the\n"
-              + "user and group names. Full identity (groups, pinned process) and a policy decision get\n"
-              + "their rows when those features land in the core.\n\n");
+              + "user and group names. `fullIdentity` is `PeerIdentity.read(fd)`: credentials, groups,\n"
+              + "label and the pidfd-pinned process (then closed); `fullIdentityWithExecutable` adds the\n"
+              + "executable's path, read and verified through the pidfd. `policyDecisionOnCredentials`\n"
+              + "decides `deny uid 65534` / `allow same-user`; `policyDecision` passes a group name\n"
+              + "(resolved through NSS, cached) and an executable rule before `allow same-user`.\n\n");
     }
     md.append("See [performance.md](performance.md) for what these figures mean and how the read path\n"
         + "was tuned.\n");
+    Path other = Path.of("peercred-benchmarks/other-benchmarks.md");
+    if (Files.isReadable(other)) {
+      try {
+        md.append('\n').append(Files.readString(other));
+      } catch (java.io.IOException e) {
+        md.append("\n(").append(other).append(" could not be read: ").append(e.getMessage()).append(")\n");
+      }
+    }
     return md.toString();
   }
 

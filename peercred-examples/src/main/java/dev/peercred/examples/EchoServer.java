@@ -25,7 +25,7 @@ public final class EchoServer implements AutoCloseable {
   public static final int MAX_LINE = 64 * 1024;
 
   private static final int INITIAL_BUFFER = 1024;
-  private static final int BULK_BUFFER = 8192;
+  private static final int BULK_BUFFER = 64 * 1024;
 
   private static final System.Logger LOG = System.getLogger("dev.peercred.echo");
   private static final byte[] UNAUTHORIZED = "Unauthorized access\n".getBytes();
