@@ -49,45 +49,33 @@ public final class Audit {
   private static void record(PeerIdentity peer, String command, Decision decision, String endpoint) {
     try {
       Level level = decision.allowed() ? Level.INFO : Level.WARNING;
-      ConnectionDecisionEvent connectionEvent = null;
-      CommandDecisionEvent commandEvent = null;
-      boolean event;
+      DecisionEvent event;
       if (command == null) {
-        connectionEvent = new ConnectionDecisionEvent();
-        event = connectionEvent.shouldCommit();
+        event = new ConnectionDecisionEvent();
       } else {
-        commandEvent = new CommandDecisionEvent();
-        event = commandEvent.shouldCommit();
+        CommandDecisionEvent commandEvent = new CommandDecisionEvent();
+        commandEvent.command = command;
+        event = commandEvent;
       }
+      boolean record = event.shouldCommit();
       boolean log = LOG.isLoggable(level);
-      if (!event && !log) {
+      if (!record && !log) {
         return;
       }
       PeerCredentials c = peer.credentials();
       long pid = c.pid().orElse(0);
       String exe = executable(peer);
       String where = Objects.requireNonNullElse(endpoint, "?");
-      if (connectionEvent != null && event) {
-        connectionEvent.endpoint = where;
-        connectionEvent.pid = pid;
-        connectionEvent.uid = c.uid();
-        connectionEvent.gid = c.gid();
-        connectionEvent.executable = exe;
-        connectionEvent.allowed = decision.allowed();
-        connectionEvent.outcome = decision.outcome().name();
-        connectionEvent.reason = decision.reason();
-        connectionEvent.commit();
-      } else if (commandEvent != null && event) {
-        commandEvent.endpoint = where;
-        commandEvent.command = command;
-        commandEvent.pid = pid;
-        commandEvent.uid = c.uid();
-        commandEvent.gid = c.gid();
-        commandEvent.executable = exe;
-        commandEvent.allowed = decision.allowed();
-        commandEvent.outcome = decision.outcome().name();
-        commandEvent.reason = decision.reason();
-        commandEvent.commit();
+      if (record) {
+        event.endpoint = where;
+        event.pid = pid;
+        event.uid = c.uid();
+        event.gid = c.gid();
+        event.executable = exe;
+        event.allowed = decision.allowed();
+        event.outcome = decision.outcome().name();
+        event.reason = decision.reason();
+        event.commit();
       }
       if (log) {
         LOG.log(

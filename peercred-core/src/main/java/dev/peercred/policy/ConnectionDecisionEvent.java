@@ -2,7 +2,6 @@ package dev.peercred.policy;
 
 import jdk.jfr.Category;
 import jdk.jfr.Description;
-import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -13,32 +12,4 @@ import jdk.jfr.StackTrace;
 @Category({"peercred", "Audit"})
 @Description("Whether a Unix socket peer was allowed to connect, and why")
 @StackTrace(false)
-final class ConnectionDecisionEvent extends Event {
-  @Label("Endpoint")
-  @Description("The socket address the connection came in on")
-  String endpoint;
-
-  @Label("Pid")
-  @Description("The peer's pid in this pid namespace; 0 when not visible")
-  long pid;
-
-  @Label("Uid")
-  long uid;
-
-  @Label("Gid")
-  long gid;
-
-  @Label("Executable")
-  @Description("The peer's executable where known")
-  String executable;
-
-  @Label("Allowed")
-  boolean allowed;
-
-  @Label("Outcome")
-  @Description("ALLOW, DENY, or ERROR (could not decide; denied)")
-  String outcome;
-
-  @Label("Reason")
-  String reason;
-}
+final class ConnectionDecisionEvent extends DecisionEvent {}
