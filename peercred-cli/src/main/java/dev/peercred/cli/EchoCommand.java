@@ -4,7 +4,6 @@ import dev.peercred.PeerCredentials;
 import dev.peercred.SocketActivation;
 import dev.peercred.SocketActivationException;
 import dev.peercred.UnixListener;
-import dev.peercred.UnixSocketAddress;
 import dev.peercred.examples.EchoServer;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,12 +38,7 @@ final class EchoCommand implements Callable<Integer> {
       server = new EchoServer(inheritedListener(), PeerCredentials.ofCurrentProcess().uid());
     } else {
       Path path =
-          UnixSocketAddress.parse(socket)
-              .path()
-              .orElseThrow(
-                  () ->
-                      new IllegalArgumentException(
-                          "echo needs a socket path, not an abstract name: " + socket));
+          Main.socketPath("echo", socket);
       server = EchoServer.bind(path);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "echo-shutdown"));

@@ -1,7 +1,6 @@
 package dev.peercred.cli;
 
 import dev.peercred.PeerCredentials;
-import dev.peercred.UnixSocketAddress;
 import dev.peercred.examples.grpc.GrpcDemoServer;
 import dev.peercred.policy.Policy;
 import dev.peercred.policy.PolicyRules;
@@ -48,12 +47,7 @@ final class GrpcDemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path path =
-        UnixSocketAddress.parse(socket)
-            .path()
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "grpc-demo needs a socket path, not an abstract name: " + socket));
+        Main.socketPath("grpc-demo", socket);
     for (long uid : allowUids) {
       if (uid < 0 || uid > 0xFFFF_FFFFL) {
         throw new IllegalArgumentException("--allow-uid out of range 0..4294967295: " + uid);

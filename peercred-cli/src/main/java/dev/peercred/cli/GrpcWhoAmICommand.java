@@ -1,6 +1,5 @@
 package dev.peercred.cli;
 
-import dev.peercred.UnixSocketAddress;
 import dev.peercred.examples.grpc.Caller;
 import dev.peercred.examples.grpc.GrpcWhoAmI;
 import io.grpc.StatusRuntimeException;
@@ -37,12 +36,7 @@ final class GrpcWhoAmICommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path path =
-        UnixSocketAddress.parse(socket)
-            .path()
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        "grpc-whoami needs a socket path, not an abstract name: " + socket));
+        Main.socketPath("grpc-whoami", socket);
     try {
       Caller caller =
           GrpcWhoAmI.call(

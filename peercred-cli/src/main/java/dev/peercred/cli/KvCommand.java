@@ -1,7 +1,6 @@
 package dev.peercred.cli;
 
 import dev.peercred.PeerCredentials;
-import dev.peercred.UnixSocketAddress;
 import dev.peercred.examples.KvServer;
 import dev.peercred.policy.Policy;
 import java.nio.file.Path;
@@ -52,10 +51,7 @@ final class KvCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Path path =
-        UnixSocketAddress.parse(socket)
-            .path()
-            .orElseThrow(
-                () -> new IllegalArgumentException("kv needs a socket path, not an abstract name: " + socket));
+        Main.socketPath("kv", socket);
     Policy readerPolicy = KvServer.principals(readers);
     Policy writerPolicy =
         writers.isEmpty()

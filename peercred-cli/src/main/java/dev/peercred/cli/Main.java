@@ -1,5 +1,7 @@
 package dev.peercred.cli;
 
+import dev.peercred.UnixSocketAddress;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -49,6 +51,21 @@ public final class Main {
           return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
         });
     return cli.execute(args);
+  }
+
+  /**
+   * The file-system path of a SOCKET argument; the example servers and their clients take no
+   * abstract names.
+   *
+   * @throws IllegalArgumentException naming the command if the text is not a valid socket path
+   */
+  static Path socketPath(String command, String text) {
+    return UnixSocketAddress.parse(text)
+        .path()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    command + " needs a socket path, not an abstract name: " + text));
   }
 
   static String describe(Throwable e) {
