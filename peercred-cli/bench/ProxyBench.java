@@ -84,7 +84,8 @@ public class ProxyBench {
     if (got != bytes) {
       throw new IllegalStateException("got " + got + " of " + bytes + " bytes");
     }
-    System.out.printf("throughput %.0f MB/s (%d MiB in %.2f s)%n", got / seconds / 1e6, bytes >> 20, seconds);
+    System.out.printf(
+        "throughput %.0f MB/s (%d MiB in %.2f s)%n", got / seconds / 1e6, bytes >> 20, seconds);
   }
 
   static void connections(Path path, int seconds, int threads) throws Exception {

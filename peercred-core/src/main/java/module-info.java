@@ -1,6 +1,6 @@
 /**
- * Unix domain sockets whose every connection knows, with the kernel's guarantee, which process is on
- * the other end.
+ * Unix domain sockets whose every connection knows, with the kernel's guarantee, which process is
+ * on the other end.
  *
  * <p>This module calls the C library through {@code java.lang.foreign}; run it with {@code
  * --enable-native-access=dev.peercred} (module path) or {@code --enable-native-access=ALL-UNNAMED}

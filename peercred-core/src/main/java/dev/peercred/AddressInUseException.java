@@ -4,8 +4,8 @@ import java.io.Serial;
 import java.net.BindException;
 
 /**
- * Thrown when a socket cannot be bound because a live server already listens at its address (the
- * Go package's {@code ErrAddrInUse}, {@code EADDRINUSE}).
+ * Thrown when a socket cannot be bound because a live server already listens at its address (the Go
+ * package's {@code ErrAddrInUse}, {@code EADDRINUSE}).
  */
 public class AddressInUseException extends BindException {
   @Serial private static final long serialVersionUID = 1L;

@@ -33,6 +33,7 @@ final class LinuxPeerProcess implements PeerProcess {
   private boolean parentResolved;
   private LinuxPeerProcess parent;
   private volatile boolean closed;
+
   /**
    * Closes the pidfd if the handle is dropped unclosed (an identity from {@link
    * PeerIdentity#read(int)} that its caller never closed); the action holds only the {@link Fd}.

@@ -4,8 +4,8 @@ import java.io.Serial;
 import java.net.SocketException;
 
 /**
- * Thrown when the kernel gives no credentials for a socket's peer. A connection whose peer cannot be
- * identified is never handed out: the listener closes it and goes on accepting.
+ * Thrown when the kernel gives no credentials for a socket's peer. A connection whose peer cannot
+ * be identified is never handed out: the listener closes it and goes on accepting.
  */
 public class PeerCredentialsException extends SocketException {
   @Serial private static final long serialVersionUID = 1L;

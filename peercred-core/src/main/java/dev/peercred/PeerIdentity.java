@@ -26,11 +26,11 @@ import java.util.function.IntFunction;
  * <p><b>When values are captured.</b> The credentials, groups and label are the kernel's snapshot
  * of the peer at {@code connect(2)} time (on a client: at the server's {@code listen(2)}); they
  * never change, however the peer changes its ids later. On a {@link UnixConnection} only the
- * credentials are read before the connection is handed out; groups, label and process are read
- * from the socket on first use, so a plain uid check costs nothing more than {@code SO_PEERCRED},
- * and then kept. The {@linkplain PeerProcess process details} are live: read from {@code /proc}
- * at each call and verified against the pinned process. Names come from the system's user
- * database, cached for a short time.
+ * credentials are read before the connection is handed out; groups, label and process are read from
+ * the socket on first use, so a plain uid check costs nothing more than {@code SO_PEERCRED}, and
+ * then kept. The {@linkplain PeerProcess process details} are live: read from {@code /proc} at each
+ * call and verified against the pinned process. Names come from the system's user database, cached
+ * for a short time.
  *
  * <p><b>Namespaces.</b> A peer in another pid namespace has no {@link #pid()} and no {@link
  * #process()}. Ids that are not mapped in this user namespace read as the overflow id (usually
@@ -50,6 +50,7 @@ public final class PeerIdentity implements AutoCloseable {
   private static volatile boolean peerPidfdSupported = true;
 
   private final PeerCredentials credentials;
+
   /** Runs a call on the socket's descriptor, or throws if it is no longer open. */
   private final SocketAccess socket;
 
@@ -62,8 +63,10 @@ public final class PeerIdentity implements AutoCloseable {
   private LinuxPeerProcess process;
   private IOException processFailure;
   private boolean closed;
+
   /** Tests turn this off to exercise the fallback of kernels before 6.5. */
   volatile boolean usePeerPidfd = true;
+
   /** The socket's descriptor, held open between {@code acquire} and {@code release}. */
   private interface SocketAccess {
     int acquire() throws IOException;
@@ -252,7 +255,8 @@ public final class PeerIdentity implements AutoCloseable {
 
   /**
    * The supplementary groups that are mapped in this user namespace: {@link #groups()} without the
-   * overflow gid, unless every gid is mapped here (the initial namespace), where it is a real group.
+   * overflow gid, unless every gid is mapped here (the initial namespace), where it is a real
+   * group.
    */
   public List<Long> mappedGroups() throws IOException {
     List<Long> all = groups();
@@ -369,8 +373,7 @@ public final class PeerIdentity implements AutoCloseable {
         case Errno.ESRCH, Errno.EINVAL ->
             throw new PeerProcessGoneException(
                 "peer process " + pid + " exited before it could be pinned");
-        default ->
-            throw Errno.exception("getsockopt(SO_PEERPIDFD)", -pidfd, "peer " + credentials);
+        default -> throw Errno.exception("getsockopt(SO_PEERPIDFD)", -pidfd, "peer " + credentials);
       }
     }
     return LinuxPeerProcess.open(pid, -1);
@@ -395,8 +398,8 @@ public final class PeerIdentity implements AutoCloseable {
   }
 
   /**
-   * The name of the peer's gid in the system's group database (NSS); empty if it has none or the gid
-   * is not mapped in this user namespace.
+   * The name of the peer's gid in the system's group database (NSS); empty if it has none or the
+   * gid is not mapped in this user namespace.
    *
    * @throws UncheckedIOException if the name service fails
    */

@@ -23,7 +23,8 @@ import java.util.Optional;
  * <p>{@link #executable()}, {@link #commandLine()} and {@link #cgroup()} are live: read at each
  * call, so they show what the process runs now (it may have called {@code execve(2)} since it
  * connected). The handle is owned by its {@link PeerIdentity} and closed with it; afterwards every
- * read fails with {@link java.nio.channels.ClosedChannelException}. Safe for use by several threads.
+ * read fails with {@link java.nio.channels.ClosedChannelException}. Safe for use by several
+ * threads.
  */
 public interface PeerProcess {
   /** The process id in this pid namespace. */
@@ -33,8 +34,8 @@ public interface PeerProcess {
   boolean isPinned();
 
   /**
-   * True while the process has not exited (a zombie has) and the handle is open; never throws.
-   * Only a snapshot: the process may exit right after.
+   * True while the process has not exited (a zombie has) and the handle is open; never throws. Only
+   * a snapshot: the process may exit right after.
    */
   boolean isAlive();
 
@@ -42,8 +43,9 @@ public interface PeerProcess {
    * The path of the executable the process runs now ({@code /proc/<pid>/exe}), verified.
    *
    * @throws PeerProcessGoneException if the process has exited
-   * @throws IOException if it cannot be read, for example {@link java.nio.file.AccessDeniedException}
-   *     for another user's process without {@code CAP_SYS_PTRACE}
+   * @throws IOException if it cannot be read, for example {@link
+   *     java.nio.file.AccessDeniedException} for another user's process without {@code
+   *     CAP_SYS_PTRACE}
    */
   Path executable() throws IOException;
 
@@ -56,8 +58,8 @@ public interface PeerProcess {
   List<String> commandLine() throws IOException;
 
   /**
-   * When the process started ({@code /proc/<pid>/stat} field 22, captured when the handle was made).
-   * It identifies the process, so it stays available after the process exits.
+   * When the process started ({@code /proc/<pid>/stat} field 22, captured when the handle was
+   * made). It identifies the process, so it stays available after the process exits.
    */
   Instant startTime() throws IOException;
 

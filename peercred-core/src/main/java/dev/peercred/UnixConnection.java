@@ -75,8 +75,8 @@ public final class UnixConnection implements ByteChannel {
   }
 
   /**
-   * Connects to {@code address}, waiting at most {@code timeout} while the server's backlog is
-   * full ({@link Duration#ZERO}: no limit).
+   * Connects to {@code address}, waiting at most {@code timeout} while the server's backlog is full
+   * ({@link Duration#ZERO}: no limit).
    *
    * @throws java.net.SocketTimeoutException if the backlog stayed full for the whole timeout
    * @see #connect(Path)
@@ -94,8 +94,7 @@ public final class UnixConnection implements ByteChannel {
     try {
       socket.connect(sockaddr, sockaddr.length, nanos(timeout), address.toString());
       PeerCredentials server = readPeerCredentials(socket);
-      return new UnixConnection(
-          socket, server, UnixSocketAddress.unnamed(), address);
+      return new UnixConnection(socket, server, UnixSocketAddress.unnamed(), address);
     } catch (IOException | RuntimeException | Error e) {
       socket.close();
       throw e;
@@ -119,9 +118,9 @@ public final class UnixConnection implements ByteChannel {
    *
    * <p><b>Handing an end to a child process is not possible from Java:</b> {@link ProcessBuilder}
    * closes every descriptor above 2 in the child, and its redirects accept only files, pipes and
-   * the parent's own standard streams. A child should instead connect to a listener, and the
-   * parent should check that the connection's peer pid is the child's ({@link Process#pid()}):
-   * see {@code docs/lifecycle.md}.
+   * the parent's own standard streams. A child should instead connect to a listener, and the parent
+   * should check that the connection's peer pid is the child's ({@link Process#pid()}): see {@code
+   * docs/lifecycle.md}.
    *
    * @throws java.net.SocketException if {@code socketpair(2)} fails, for example with {@code
    *     EMFILE}
@@ -176,9 +175,9 @@ public final class UnixConnection implements ByteChannel {
 
   /**
    * Everything that can be learned about the peer: credentials, groups, security label, the pinned
-   * process, names. Values beyond the credentials are read from the socket on first use, or at
-   * once by {@link PeerIdentity#prefetch()} (to pin the process as early as possible).
-   * The identity, and the pidfd it may hold, is closed with this connection.
+   * process, names. Values beyond the credentials are read from the socket on first use, or at once
+   * by {@link PeerIdentity#prefetch()} (to pin the process as early as possible). The identity, and
+   * the pidfd it may hold, is closed with this connection.
    */
   public PeerIdentity peerIdentity() {
     PeerIdentity identity = peerIdentity;
@@ -236,8 +235,8 @@ public final class UnixConnection implements ByteChannel {
    * Writes some of the buffer's remaining bytes, waiting until at least one can be written.
    *
    * @return the number of bytes written
-   * @throws java.net.SocketException with {@code EPIPE} if the peer has closed its end (the
-   *     process gets no {@code SIGPIPE})
+   * @throws java.net.SocketException with {@code EPIPE} if the peer has closed its end (the process
+   *     gets no {@code SIGPIPE})
    * @throws java.net.SocketTimeoutException if a {@linkplain #setWriteTimeout write timeout} passes
    *     with nothing written
    */
@@ -258,8 +257,8 @@ public final class UnixConnection implements ByteChannel {
   /**
    * Writes all of {@code bytes[offset..offset+length)}.
    *
-   * @throws java.net.SocketTimeoutException if a {@linkplain #setWriteTimeout write timeout}
-   *     passes with no progress; some of the bytes may have been written
+   * @throws java.net.SocketTimeoutException if a {@linkplain #setWriteTimeout write timeout} passes
+   *     with no progress; some of the bytes may have been written
    * @throws IndexOutOfBoundsException if the range is outside the array
    */
   public void writeFully(byte[] bytes, int offset, int length) throws IOException {
@@ -414,7 +413,10 @@ public final class UnixConnection implements ByteChannel {
           while (offset < bytes.length) {
             offset +=
                 socket.write(
-                    bytes, offset, bytes.length - offset, Math.max(1, deadline - System.nanoTime()));
+                    bytes,
+                    offset,
+                    bytes.length - offset,
+                    Math.max(1, deadline - System.nanoTime()));
           }
         } finally {
           writeLock.unlock();

@@ -62,18 +62,22 @@ public final class UnixListener implements AutoCloseable {
   private final ListenerOptions options;
   private final Object fileKey;
   private final AtomicLong credentialFailures = new AtomicLong();
+
   /** One waiter per descriptor and poller: concurrent accepts take turns. */
   private final ReentrantLock acceptLock = new ReentrantLock();
+
   private final Set<UnixConnection> accepted = ConcurrentHashMap.newKeySet();
+
   /** Threads inside {@link #accept()}: one may hold a connection not yet in {@link #accepted}. */
   private final java.util.concurrent.atomic.AtomicInteger accepting =
       new java.util.concurrent.atomic.AtomicInteger();
+
   private volatile int pruneAt = 64;
 
   /**
-   * Fault injection for tests in this package: when non-zero, the credential read of every
-   * accepted connection fails with this errno, as if {@code getsockopt(SO_PEERCRED)} had. Package
-   * private and set by nothing else, so no configuration can reach it.
+   * Fault injection for tests in this package: when non-zero, the credential read of every accepted
+   * connection fails with this errno, as if {@code getsockopt(SO_PEERCRED)} had. Package private
+   * and set by nothing else, so no configuration can reach it.
    */
   volatile int credentialReadFault;
 
@@ -119,11 +123,11 @@ public final class UnixListener implements AutoCloseable {
    * therefore never reachable at the path with wider permissions than asked. The private socket
    * path is 12 bytes longer than the directory name, and must fit the 107-byte limit too.
    *
-   * <p>An abstract address has no file and no permissions: any process in the network namespace
-   * may connect. Check each connection's {@linkplain UnixConnection#peerCredentials() credentials}.
+   * <p>An abstract address has no file and no permissions: any process in the network namespace may
+   * connect. Check each connection's {@linkplain UnixConnection#peerCredentials() credentials}.
    *
-   * @throws AddressInUseException if a server is already listening there, or a file appeared at
-   *     the path while binding
+   * @throws AddressInUseException if a server is already listening there, or a file appeared at the
+   *     path while binding
    * @throws BindException if a file that is not a socket is in the way (it is left untouched), the
    *     directory does not exist or may not be written, or the owner or group cannot be set
    * @throws IllegalArgumentException if {@code address} is unnamed, or is abstract and {@code
@@ -162,7 +166,9 @@ public final class UnixListener implements AutoCloseable {
         throw new AddressInUseException(
             address,
             path != null
-                ? "address already in use: " + address + " (a server listens there, or a file is in the way)"
+                ? "address already in use: "
+                    + address
+                    + " (a server listens there, or a file is in the way)"
                 : "address already in use: " + address);
       }
       throw new BindException(e.getMessage());
@@ -215,8 +221,12 @@ public final class UnixListener implements AutoCloseable {
               Errno.message(
                   "lchown",
                   -rc,
-                  "cannot give " + path + " owner " + options.owner()
-                      + " group " + options.group()));
+                  "cannot give "
+                      + path
+                      + " owner "
+                      + options.owner()
+                      + " group "
+                      + options.group()));
         }
       }
       if (options.mode().isPresent()) {
@@ -269,9 +279,7 @@ public final class UnixListener implements AutoCloseable {
     }
   }
 
-  /**
-   * Removes the socket file at {@code path} if no server answers there; leaves anything else.
-   */
+  /** Removes the socket file at {@code path} if no server answers there; leaves anything else. */
   private static void removeStaleSocket(UnixSocketAddress address, Path path) throws IOException {
     Map<String, Object> attributes;
     try {
@@ -412,15 +420,17 @@ public final class UnixListener implements AutoCloseable {
     return options;
   }
 
-  /** How many accepted connections were closed unseen because their credentials could not be read. */
+  /**
+   * How many accepted connections were closed unseen because their credentials could not be read.
+   */
   public long credentialFailures() {
     return credentialFailures.get();
   }
 
   /**
-   * How many connections this listener accepted that are still open. A connection counts until
-   * it is closed by {@link UnixConnection#close()}, its streams, {@link UnixConnection#refuse}, or
-   * an interrupt.
+   * How many connections this listener accepted that are still open. A connection counts until it
+   * is closed by {@link UnixConnection#close()}, its streams, {@link UnixConnection#refuse}, or an
+   * interrupt.
    */
   public int openConnections() {
     accepted.removeIf(c -> !c.isOpen());
@@ -428,14 +438,14 @@ public final class UnixListener implements AutoCloseable {
   }
 
   /**
-   * Stops accepting, then waits up to {@code timeout} for the connections this listener accepted
-   * to be closed by whoever serves them; connections still open after that are closed, which
-   * wakes their blocked readers and writers with {@link
-   * java.nio.channels.AsynchronousCloseException}. New clients are refused from the start ({@code
-   * ECONNREFUSED} or {@code ENOENT}), and the socket file is removed as by {@link #close()}.
+   * Stops accepting, then waits up to {@code timeout} for the connections this listener accepted to
+   * be closed by whoever serves them; connections still open after that are closed, which wakes
+   * their blocked readers and writers with {@link java.nio.channels.AsynchronousCloseException}.
+   * New clients are refused from the start ({@code ECONNREFUSED} or {@code ENOENT}), and the socket
+   * file is removed as by {@link #close()}.
    *
-   * @param timeout how long open connections may take to finish; {@link Duration#ZERO} closes
-   *     them at once
+   * @param timeout how long open connections may take to finish; {@link Duration#ZERO} closes them
+   *     at once
    * @return true if every connection finished within the timeout, false if some were closed
    * @throws InterruptedException if the thread is interrupted while waiting (connections are then
    *     left open)

@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The address of a Unix domain socket: a file-system path, a Linux abstract name, or unnamed (what a
- * client that never called {@code bind(2)} has).
+ * The address of a Unix domain socket: a file-system path, a Linux abstract name, or unnamed (what
+ * a client that never called {@code bind(2)} has).
  *
  * <p>A path is checked when the address is made: it must not be empty, must not contain a NUL byte,
  * and must fit the kernel's {@code sun_path} (at most 107 bytes in the file-name encoding). A
@@ -159,7 +159,8 @@ public final class UnixSocketAddress extends SocketAddress {
       return SocketAddresses.forAbstractName(bytes);
     }
     if (path == null) {
-      throw new IllegalArgumentException("an unnamed socket address cannot be bound or connected to");
+      throw new IllegalArgumentException(
+          "an unnamed socket address cannot be bound or connected to");
     }
     return SocketAddresses.forPath(bytes);
   }

@@ -2,9 +2,9 @@
  * Unix domain sockets whose every connection knows, with the kernel's guarantee, who is on the
  * other end.
  *
- * <p>A server binds a {@link dev.peercred.UnixListener}; each {@link
- * dev.peercred.UnixConnection} it accepts carries the client's {@link dev.peercred.PeerCredentials}
- * (pid, uid, gid), read with {@code SO_PEERCRED} before {@code accept()} returns:
+ * <p>A server binds a {@link dev.peercred.UnixListener}; each {@link dev.peercred.UnixConnection}
+ * it accepts carries the client's {@link dev.peercred.PeerCredentials} (pid, uid, gid), read with
+ * {@code SO_PEERCRED} before {@code accept()} returns:
  *
  * {@snippet :
  * try (UnixListener listener = UnixListener.bind(Path.of("/tmp/echo.sock"))) {

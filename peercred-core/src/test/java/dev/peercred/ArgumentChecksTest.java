@@ -18,8 +18,8 @@ import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every public entry point checks its arguments and throws an exception whose message names what
- * is wrong.
+ * Every public entry point checks its arguments and throws an exception whose message names what is
+ * wrong.
  */
 @Timeout(30)
 class ArgumentChecksTest {
@@ -36,13 +36,19 @@ class ArgumentChecksTest {
   @Test
   void addressesRejectNullEmptyNulOverlongAndForeignPaths() throws Exception {
     assertRejected(NullPointerException.class, "socket path", () -> UnixSocketAddress.of(null));
-    assertRejected(IllegalArgumentException.class, "empty", () -> UnixSocketAddress.of(Path.of("")));
-    assertRejected(NullPointerException.class, "socket address", () -> UnixSocketAddress.parse(null));
-    assertRejected(IllegalArgumentException.class, "empty", () -> UnixSocketAddress.parse(""));
-    assertRejected(IllegalArgumentException.class, "NUL", () -> UnixSocketAddress.parse("/tmp/a\0b"));
     assertRejected(
-        IllegalArgumentException.class, "107", () -> UnixSocketAddress.parse("/" + "x".repeat(107)));
-    assertRejected(NullPointerException.class, "abstract", () -> UnixSocketAddress.ofAbstract(null));
+        IllegalArgumentException.class, "empty", () -> UnixSocketAddress.of(Path.of("")));
+    assertRejected(
+        NullPointerException.class, "socket address", () -> UnixSocketAddress.parse(null));
+    assertRejected(IllegalArgumentException.class, "empty", () -> UnixSocketAddress.parse(""));
+    assertRejected(
+        IllegalArgumentException.class, "NUL", () -> UnixSocketAddress.parse("/tmp/a\0b"));
+    assertRejected(
+        IllegalArgumentException.class,
+        "107",
+        () -> UnixSocketAddress.parse("/" + "x".repeat(107)));
+    assertRejected(
+        NullPointerException.class, "abstract", () -> UnixSocketAddress.ofAbstract(null));
     assertRejected(IllegalArgumentException.class, "empty", () -> UnixSocketAddress.parse("@"));
     assertRejected(IllegalArgumentException.class, "NUL", () -> UnixSocketAddress.parse("@a\0"));
     assertRejected(
@@ -81,19 +87,26 @@ class ArgumentChecksTest {
     Path socket = dir.resolve("s");
     assertRejected(NullPointerException.class, "socket path", () -> UnixListener.bind((Path) null));
     assertRejected(
-        NullPointerException.class, "options", () -> UnixListener.bind(socket, (ListenerOptions) null));
+        NullPointerException.class,
+        "options",
+        () -> UnixListener.bind(socket, (ListenerOptions) null));
     assertRejected(
         NullPointerException.class,
         "address",
         () -> UnixListener.bind((UnixSocketAddress) null, ListenerOptions.defaults()));
-    assertRejected(IllegalArgumentException.class, "backlog", () -> new ListenerOptions(0, true, true));
     assertRejected(
-        IllegalArgumentException.class, "backlog", () -> ListenerOptions.defaults().withBacklog(-1));
-    assertRejected(NullPointerException.class, "socket path", () -> UnixConnection.connect((Path) null));
+        IllegalArgumentException.class, "backlog", () -> new ListenerOptions(0, true, true));
+    assertRejected(
+        IllegalArgumentException.class,
+        "backlog",
+        () -> ListenerOptions.defaults().withBacklog(-1));
+    assertRejected(
+        NullPointerException.class, "socket path", () -> UnixConnection.connect((Path) null));
     UnixSocketAddress address = UnixSocketAddress.of(socket);
     assertRejected(
         NullPointerException.class, "address", () -> UnixConnection.connect(null, Duration.ZERO));
-    assertRejected(NullPointerException.class, "timeout", () -> UnixConnection.connect(address, null));
+    assertRejected(
+        NullPointerException.class, "timeout", () -> UnixConnection.connect(address, null));
     assertRejected(
         IllegalArgumentException.class,
         "negative",
@@ -108,9 +121,13 @@ class ArgumentChecksTest {
       assertRejected(NullPointerException.class, "timeout", () -> client.setReadTimeout(null));
       assertRejected(NullPointerException.class, "timeout", () -> client.setWriteTimeout(null));
       assertRejected(
-          IllegalArgumentException.class, "negative", () -> client.setReadTimeout(Duration.ofNanos(-1)));
+          IllegalArgumentException.class,
+          "negative",
+          () -> client.setReadTimeout(Duration.ofNanos(-1)));
       assertRejected(
-          IllegalArgumentException.class, "negative", () -> client.setWriteTimeout(Duration.ofNanos(-1)));
+          IllegalArgumentException.class,
+          "negative",
+          () -> client.setWriteTimeout(Duration.ofNanos(-1)));
       assertRejected(NullPointerException.class, "buffer", () -> client.read(null));
       assertRejected(NullPointerException.class, "buffer", () -> client.write(null));
       assertRejected(NullPointerException.class, "bytes", () -> client.writeFully(null, 0, 0));
@@ -136,7 +153,9 @@ class ArgumentChecksTest {
         IllegalArgumentException.class, "file descriptor", () -> PeerCredentials.read(-1));
     assertRejected(NullPointerException.class, "pid", () -> new PeerCredentials(null, 0, 0));
     assertRejected(
-        IllegalArgumentException.class, "uid", () -> new PeerCredentials(OptionalLong.empty(), -1, 0));
+        IllegalArgumentException.class,
+        "uid",
+        () -> new PeerCredentials(OptionalLong.empty(), -1, 0));
     assertRejected(
         IllegalArgumentException.class,
         "gid",

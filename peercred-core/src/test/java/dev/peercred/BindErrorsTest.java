@@ -28,7 +28,8 @@ class BindErrorsTest {
   @Test
   void aPathWithANulCharacterIsRejected() {
     var e =
-        assertThrows(IllegalArgumentException.class, () -> UnixSocketAddress.parse("/tmp/a\0b.sock"));
+        assertThrows(
+            IllegalArgumentException.class, () -> UnixSocketAddress.parse("/tmp/a\0b.sock"));
     assertEquals("socket path contains a NUL character at index 6", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> UnixSocketAddress.ofAbstract("a\0b"));
   }
@@ -68,7 +69,8 @@ class BindErrorsTest {
   @Test
   void aStaleSocketLeftByADeadServerIsReplaced() throws Exception {
     Path path = dir.resolve("s.sock");
-    UnixListener dead = UnixListener.bind(path, ListenerOptions.defaults().withRemoveOnClose(false));
+    UnixListener dead =
+        UnixListener.bind(path, ListenerOptions.defaults().withRemoveOnClose(false));
     dead.close();
     assertTrue(Files.exists(path), "the stale socket file is still there");
     try (UnixListener fresh = UnixListener.bind(path);
@@ -90,12 +92,16 @@ class BindErrorsTest {
 
   @Test
   void connectingWhereNothingListensGivesConnectException() throws Exception {
-    var e = assertThrows(ConnectException.class, () -> UnixConnection.connect(dir.resolve("none.sock")));
+    var e =
+        assertThrows(
+            ConnectException.class, () -> UnixConnection.connect(dir.resolve("none.sock")));
     assertTrue(e.getMessage().contains("ENOENT"), e.getMessage());
-    UnixListener.bind(dir.resolve("stale.sock"), ListenerOptions.defaults().withRemoveOnClose(false))
+    UnixListener.bind(
+            dir.resolve("stale.sock"), ListenerOptions.defaults().withRemoveOnClose(false))
         .close();
     var refused =
-        assertThrows(ConnectException.class, () -> UnixConnection.connect(dir.resolve("stale.sock")));
+        assertThrows(
+            ConnectException.class, () -> UnixConnection.connect(dir.resolve("stale.sock")));
     assertTrue(refused.getMessage().contains("ECONNREFUSED"), refused.getMessage());
   }
 

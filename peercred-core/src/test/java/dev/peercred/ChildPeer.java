@@ -4,8 +4,8 @@ import java.nio.file.Path;
 
 /**
  * A client in its own process: {@code ChildPeer SOCKET MODE} connects, prints {@code connected},
- * then either holds the connection without reading ({@code hold}) or writes to it forever
- * ({@code write}) until it is killed.
+ * then either holds the connection without reading ({@code hold}) or writes to it forever ({@code
+ * write}) until it is killed.
  */
 public final class ChildPeer {
   private ChildPeer() {}

@@ -56,8 +56,8 @@ final class Children {
 
   /**
    * What each open descriptor of this process points to, as {@code fd -> target}, after one
-   * connection has been made and closed, so that descriptors opened once per process (the
-   * pollers' epoll instances) are part of the baseline.
+   * connection has been made and closed, so that descriptors opened once per process (the pollers'
+   * epoll instances) are part of the baseline.
    */
   static java.util.Map<Integer, String> baselineDescriptors() throws IOException {
     var name = UnixSocketAddress.ofAbstract("peercred-warm-up-" + ProcessHandle.current().pid());
@@ -76,7 +76,8 @@ final class Children {
     try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
       for (Path fd : (Iterable<Path>) fds::iterator) {
         try {
-          map.put(Integer.parseInt(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
+          map.put(
+              Integer.parseInt(fd.getFileName().toString()), Files.readSymbolicLink(fd).toString());
         } catch (IOException e) {
           // closed meanwhile (the directory stream's own descriptor, for one)
         }

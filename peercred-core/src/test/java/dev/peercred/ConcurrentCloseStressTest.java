@@ -19,12 +19,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Closes listeners and connections while other threads accept, read and write on them, many
- * times, and checks that every blocked thread wakes with a {@link ClosedChannelException}, that
- * the descriptor really is closed, and that no late system call lands on the new socket that
- * reuses its number: right after each close, fresh sockets are opened (taking the freed number)
- * and must carry exactly the bytes written to them, while the racing threads are still winding
- * down.
+ * Closes listeners and connections while other threads accept, read and write on them, many times,
+ * and checks that every blocked thread wakes with a {@link ClosedChannelException}, that the
+ * descriptor really is closed, and that no late system call lands on the new socket that reuses its
+ * number: right after each close, fresh sockets are opened (taking the freed number) and must carry
+ * exactly the bytes written to them, while the racing threads are still winding down.
  *
  * <p>Bounded by iterations and by time ({@code peercred.stress.seconds}, default 3 per case).
  */
@@ -49,7 +48,8 @@ class ConcurrentCloseStressTest {
         UnixConnection peer = UnixConnection.connect(dir.resolve("s"));
         UnixConnection victim = listener.accept();
         int victimFd = Children.fdOf(victim);
-        CompletableFuture<Object> reader = start(virtual, () -> victim.inputStream().read(new byte[64]));
+        CompletableFuture<Object> reader =
+            start(virtual, () -> victim.inputStream().read(new byte[64]));
         CompletableFuture<Object> writer =
             start(
                 virtual,
@@ -90,7 +90,8 @@ class ConcurrentCloseStressTest {
     }
     assertTrue(iterations >= 20, "only " + iterations + " iterations");
     assertTrue(reused > 0, "no iteration reused the closed descriptor's number; the check is void");
-    System.out.printf("close-while-reading/writing: %d iterations, fd reused in %d%n", iterations, reused);
+    System.out.printf(
+        "close-while-reading/writing: %d iterations, fd reused in %d%n", iterations, reused);
     Children.awaitDescriptorsBackTo(baseline);
   }
 
@@ -174,5 +175,4 @@ class ConcurrentCloseStressTest {
       Thread.onSpinWait();
     }
   }
-
 }

@@ -21,8 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Makes the credential read of accepted connections fail (through the listener's package-private
- * fault hook) and checks that such connections are refused and closed, never handed out, while
- * the listener goes on accepting.
+ * fault hook) and checks that such connections are refused and closed, never handed out, while the
+ * listener goes on accepting.
  */
 @Timeout(30)
 class CredentialFaultInjectionTest {
@@ -36,7 +36,8 @@ class CredentialFaultInjectionTest {
       CompletableFuture<UnixConnection> accepted = acceptAsync(listener);
       List<UnixConnection> refused = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
-        UnixConnection client = UnixConnection.connect(listener.localAddress().path().orElseThrow());
+        UnixConnection client =
+            UnixConnection.connect(listener.localAddress().path().orElseThrow());
         refused.add(client);
       }
       waitFor(() -> listener.credentialFailures() == 3);

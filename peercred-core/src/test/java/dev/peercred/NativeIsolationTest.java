@@ -19,7 +19,10 @@ class NativeIsolationTest {
           files
               .filter(p -> p.toString().endsWith(".java"))
               .filter(p -> !p.toString().contains("/internal/linux/"))
-              .filter(p -> read(p).contains("import java.lang.foreign") || read(p).contains("import static java.lang.foreign"))
+              .filter(
+                  p ->
+                      read(p).contains("import java.lang.foreign")
+                          || read(p).contains("import static java.lang.foreign"))
               .toList();
     }
     assertEquals(List.of(), offenders);

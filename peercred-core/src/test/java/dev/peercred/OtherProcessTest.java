@@ -29,7 +29,8 @@ class OtherProcessTest {
         connection.inputStream().readAllBytes();
         String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(client.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(0, client.exitValue(), out + new String(client.getErrorStream().readAllBytes()));
+        assertEquals(
+            0, client.exitValue(), out + new String(client.getErrorStream().readAllBytes()));
         assertEquals(OptionalLong.of(client.pid()), peer.pid(), "pid is the client process's");
         assertTrue(out.contains("pid " + client.pid()), out);
         assertTrue(
@@ -50,7 +51,8 @@ class OtherProcessTest {
 
   @Test
   void aClientRunningAsAnotherUserShowsThatUsersIds() throws Exception {
-    PeerCredentials peer = acceptFrom(ChildJvm.asUser(ChildJvm.NOBODY, ChildJvm.NOBODY), ChildJvm.NOBODY);
+    PeerCredentials peer =
+        acceptFrom(ChildJvm.asUser(ChildJvm.NOBODY, ChildJvm.NOBODY), ChildJvm.NOBODY);
     assertEquals(ChildJvm.NOBODY, peer.gid());
     assertTrue(peer.isUidMapped(), "in the initial user namespace 65534 is a real uid");
     assertTrue(peer.hasUid(ChildJvm.NOBODY));

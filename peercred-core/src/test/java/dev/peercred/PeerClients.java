@@ -19,8 +19,8 @@ final class PeerClients {
 
   /**
    * Connects, sends one line, then waits for the server to close before exiting. A server that
-   * closes without reading the line makes the kernel reset the connection; that still counts as
-   * the server closing.
+   * closes without reading the line makes the kernel reset the connection; that still counts as the
+   * server closing.
    */
   static final String CLIENT_SCRIPT =
       "import socket,sys\n"
@@ -72,8 +72,7 @@ final class PeerClients {
     if (groups.isEmpty()) {
       command.add("--clear-groups");
     } else {
-      command.add(
-          "--groups=" + String.join(",", groups.stream().map(String::valueOf).toList()));
+      command.add("--groups=" + String.join(",", groups.stream().map(String::valueOf).toList()));
     }
     command.addAll(pythonCommand(socket));
     return new ProcessBuilder(command).redirectErrorStream(true).start();

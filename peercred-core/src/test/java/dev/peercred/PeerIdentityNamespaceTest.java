@@ -40,7 +40,8 @@ class PeerIdentityNamespaceTest {
     List<String> lines = new ArrayList<>();
     Map<String, String> seen = new HashMap<>();
     try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = out.readLine()) != null && !line.equals("READY")) {
         lines.add(line);

@@ -68,8 +68,8 @@ class PeerIdentityTest {
   void securityLabelIsEmptyWithoutASecurityModule() throws IOException {
     org.junit.jupiter.api.Assumptions.assumeFalse(
         Files.exists(Path.of("/sys/kernel/security/lsm"))
-            && !Files.readString(Path.of("/sys/kernel/security/lsm")).matches(
-                "^(capability|lockdown|yama|landlock|bpf|,)*\\s*$"),
+            && !Files.readString(Path.of("/sys/kernel/security/lsm"))
+                .matches("^(capability|lockdown|yama|landlock|bpf|,)*\\s*$"),
         "a label-providing security module is active here");
     UnixConnection[] c = pair();
     try {
@@ -87,7 +87,8 @@ class PeerIdentityTest {
       PeerProcess process = c[0].peerIdentity().process().orElseThrow();
       ProcessHandle self = ProcessHandle.current();
       assertEquals(self.pid(), process.pid());
-      assertEquals(PeerIdentity.canPinProcesses(), process.isPinned(), "pinned where SO_PEERPIDFD is");
+      assertEquals(
+          PeerIdentity.canPinProcesses(), process.isPinned(), "pinned where SO_PEERPIDFD is");
       assertTrue(process.isAlive());
       assertEquals(Path.of(self.info().command().orElseThrow()), process.executable());
       assertEquals(ourCommandLine(), process.commandLine());
@@ -118,7 +119,8 @@ class PeerIdentityTest {
   void clientSeesTheServerProcessToo() throws IOException {
     UnixConnection[] c = pair();
     try {
-      assertEquals(ProcessHandle.current().pid(), c[1].peerIdentity().process().orElseThrow().pid());
+      assertEquals(
+          ProcessHandle.current().pid(), c[1].peerIdentity().process().orElseThrow().pid());
     } finally {
       c[0].close();
       c[1].close();

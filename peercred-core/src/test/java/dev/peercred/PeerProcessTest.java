@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.internal.linux.Pidfd;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -50,7 +49,8 @@ class PeerProcessTest {
   @Test
   void clientStartedWithSetprivShowsExactlyItsIdsAndGroups() throws Exception {
     try (UnixListener listener = listen()) {
-      Process client = PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L, 100L), dir.resolve("s"));
+      Process client =
+          PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L, 100L), dir.resolve("s"));
       try (UnixConnection connection = acceptHello(listener)) {
         PeerIdentity identity = connection.peerIdentity();
         assertEquals(1234, identity.uid());

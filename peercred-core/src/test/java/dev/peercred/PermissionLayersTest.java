@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * File permissions and peer checks are two layers: a client running as another user (uid 65534,
- * through {@code setpriv}) cannot even connect to a socket in a directory it may not enter, while an
- * abstract socket has no permissions at all, so there only the peer check stands between it and
+ * through {@code setpriv}) cannot even connect to a socket in a directory it may not enter, while
+ * an abstract socket has no permissions at all, so there only the peer check stands between it and
  * the server.
  */
 @Timeout(60)
@@ -48,7 +48,8 @@ class PermissionLayersTest {
     try (UnixListener listener = UnixListener.bind(privateDir.resolve("s"))) {
       Files.setPosixFilePermissions(
           privateDir.resolve("s"), PosixFilePermissions.fromString("rwxrwxrwx"));
-      CompletableFuture<UnixConnection> accepted = CredentialFaultInjectionTest.acceptAsync(listener);
+      CompletableFuture<UnixConnection> accepted =
+          CredentialFaultInjectionTest.acceptAsync(listener);
       String out = probeAsNobody(privateDir.resolve("s").toString());
       assertTrue(out.startsWith("failed java.net.ConnectException"), out);
       assertTrue(out.contains("EACCES"), out);

@@ -116,7 +116,8 @@ class ReadWaitTest {
         assertTrue(!readers[i].isAlive(), "reader " + i + " still waits after close");
       }
       // Parked readers use no CPU; spinning ones would use about 500 ms of it.
-      assertTrue(used < 250_000_000L, "CPU used by idle readers in 500 ms: " + used / 1_000_000 + " ms");
+      assertTrue(
+          used < 250_000_000L, "CPU used by idle readers in 500 ms: " + used / 1_000_000 + " ms");
     }
   }
 

@@ -55,8 +55,7 @@ class SocketActivationPropertiesTest {
   }
 
   @Property(tries = 500)
-  void variablesForAnotherProcessAreNeverAccepted(
-      @ForAll("environments") Map<String, String> env) {
+  void variablesForAnotherProcessAreNeverAccepted(@ForAll("environments") Map<String, String> env) {
     Map<String, String> other = new HashMap<>(env);
     other.put("LISTEN_PID", "43");
     try {
@@ -71,8 +70,26 @@ class SocketActivationPropertiesTest {
   Arbitrary<Map<String, String>> environments() {
     Arbitrary<String> number =
         Arbitraries.oneOf(
-            Arbitraries.of("42", "042", "0", "1", "2", "3", "-1", "+42", " 42", "42 ", "4 2", "",
-                "65536", "65537", "2147483647", "2147483648", "99999999999", "0x2a", "٤٢"),
+            Arbitraries.of(
+                "42",
+                "042",
+                "0",
+                "1",
+                "2",
+                "3",
+                "-1",
+                "+42",
+                " 42",
+                "42 ",
+                "4 2",
+                "",
+                "65536",
+                "65537",
+                "2147483647",
+                "2147483648",
+                "99999999999",
+                "0x2a",
+                "٤٢"),
             Arbitraries.integers().between(0, 70_000).map(String::valueOf),
             Arbitraries.strings().all().ofMaxLength(12));
     Arbitrary<String> name =
@@ -84,8 +101,7 @@ class SocketActivationPropertiesTest {
         Arbitraries.oneOf(
             name.list().ofMaxSize(4).map(list -> String.join(":", list)),
             Arbitraries.strings().withChars("a:\n\0").ofMaxLength(8));
-    return Combinators.combine(
-            number.optional(0.8), number.optional(0.8), names.optional(0.6))
+    return Combinators.combine(number.optional(0.8), number.optional(0.8), names.optional(0.6))
         .as(
             (Optional<String> pid, Optional<String> count, Optional<String> fdNames) -> {
               Map<String, String> env = new HashMap<>();

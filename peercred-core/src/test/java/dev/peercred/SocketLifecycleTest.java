@@ -248,11 +248,13 @@ class SocketLifecycleTest {
     Files.setPosixFilePermissions(
         dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     Path closed = dir.resolve("closed.sock");
-    try (UnixListener listener = UnixListener.bind(closed, ListenerOptions.defaults().withMode(0600))) {
+    try (UnixListener listener =
+        UnixListener.bind(closed, ListenerOptions.defaults().withMode(0600))) {
       assertEquals(13, connectAsNobody(closed), "EACCES for another user on a 0600 socket");
     }
     Path open = dir.resolve("open.sock");
-    try (UnixListener listener = UnixListener.bind(open, ListenerOptions.defaults().withMode(0666))) {
+    try (UnixListener listener =
+        UnixListener.bind(open, ListenerOptions.defaults().withMode(0666))) {
       CompletableFuture<Integer> exit =
           CompletableFuture.supplyAsync(
               () -> {

@@ -92,8 +92,11 @@ class UnixConnectionTest {
       client.shutdownOutput();
       ByteBuffer in = ByteBuffer.allocate(16);
       while (server.read(in) >= 0) {}
-      assertArrayEquals(new byte[] {1, 2, 3, 4, 5}, java.util.Arrays.copyOf(in.array(), in.position()));
-      assertThrows(IllegalArgumentException.class, () -> server.read(ByteBuffer.allocate(1).asReadOnlyBuffer()));
+      assertArrayEquals(
+          new byte[] {1, 2, 3, 4, 5}, java.util.Arrays.copyOf(in.array(), in.position()));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> server.read(ByteBuffer.allocate(1).asReadOnlyBuffer()));
     }
   }
 
@@ -276,7 +279,8 @@ class UnixConnectionTest {
       assertThrows(SocketTimeoutException.class, () -> server.inputStream().read());
       client.outputStream().write(7);
       assertEquals(7, server.inputStream().read());
-      assertThrows(IllegalArgumentException.class, () -> server.setReadTimeout(Duration.ofSeconds(-1)));
+      assertThrows(
+          IllegalArgumentException.class, () -> server.setReadTimeout(Duration.ofSeconds(-1)));
     }
   }
 

@@ -15,8 +15,8 @@ import net.jqwik.api.Provide;
 
 /**
  * Throws random text at the address parser and factories: the only failures allowed are {@link
- * IllegalArgumentException} and {@link NullPointerException} with a message, and every address
- * they accept survives {@code toString()}/{@code parse()} unchanged.
+ * IllegalArgumentException} and {@link NullPointerException} with a message, and every address they
+ * accept survives {@code toString()}/{@code parse()} unchanged.
  */
 class UnixSocketAddressPropertiesTest {
 

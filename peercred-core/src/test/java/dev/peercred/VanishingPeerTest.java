@@ -1,6 +1,5 @@
 package dev.peercred;
 
-import static dev.peercred.CredentialFaultInjectionTest.acceptAsync;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -176,5 +175,4 @@ class VanishingPeerTest {
             });
     return future;
   }
-
 }

@@ -2,12 +2,12 @@ package dev.peercred.benchmarks;
 
 import dev.peercred.PeerCredentials;
 import dev.peercred.PeerIdentity;
-import dev.peercred.policy.Decision;
-import dev.peercred.policy.Policy;
-import dev.peercred.policy.PolicyRules;
 import dev.peercred.internal.linux.LibC;
 import dev.peercred.internal.linux.NativeSocket;
 import dev.peercred.internal.linux.SocketAddresses;
+import dev.peercred.policy.Decision;
+import dev.peercred.policy.Policy;
+import dev.peercred.policy.PolicyRules;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -36,9 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * bare {@code getsockopt(SO_PEERCRED)} downcall it is built on (preallocated buffers, nothing
  * else), and the JDK's {@code getOption(SO_PEERCRED)} for comparison.
  *
- * <p>Then what costs more than the three numbers: the full identity of a raw descriptor (credentials,
- * supplementary groups, security label and the pidfd-pinned process), the same plus the
- * executable's path read and verified through the pinned process, and one decision of a typical
+ * <p>Then what costs more than the three numbers: the full identity of a raw descriptor
+ * (credentials, supplementary groups, security label and the pidfd-pinned process), the same plus
+ * the executable's path read and verified through the pinned process, and one decision of a typical
  * text policy on an identity already read.
  */
 @State(Scope.Thread)
@@ -65,7 +65,8 @@ public class CredentialBenchmarks {
   public void setUp() throws IOException {
     dir = Files.createTempDirectory("peercred-jmh");
     Path path = dir.resolve("s.sock");
-    byte[] sockaddr = SocketAddresses.forPath(path.toString().getBytes(SocketAddresses.FILE_NAME_CHARSET));
+    byte[] sockaddr =
+        SocketAddresses.forPath(path.toString().getBytes(SocketAddresses.FILE_NAME_CHARSET));
     listener = NativeSocket.openStream();
     listener.bindAndListen(sockaddr, sockaddr.length, 8, path.toString());
     client = NativeSocket.openStream();
@@ -144,7 +145,9 @@ public class CredentialBenchmarks {
     }
   }
 
-  /** One decision of a policy on credentials alone: {@code deny uid 65534}, {@code allow same-user}. */
+  /**
+   * One decision of a policy on credentials alone: {@code deny uid 65534}, {@code allow same-user}.
+   */
   @Benchmark
   public Decision policyDecisionOnCredentials() {
     return uidPolicy.decide(identity);

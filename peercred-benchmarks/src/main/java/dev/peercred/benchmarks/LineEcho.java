@@ -12,6 +12,7 @@ final class LineEcho {
 
   /** Sized like the peercred example's buffers: small while idle, grown when lines need it. */
   static final int INITIAL_BUFFER = 1024;
+
   static final int BULK_BUFFER = 8192;
 
   private byte[] pending = new byte[0];
@@ -20,7 +21,8 @@ final class LineEcho {
   private int outLength;
 
   /**
-   * Consumes {@code bytes[0..n)}; afterwards {@link #out()} holds {@link #outLength()} bytes to send.
+   * Consumes {@code bytes[0..n)}; afterwards {@link #out()} holds {@link #outLength()} bytes to
+   * send.
    *
    * @return false if a line grew beyond {@link #MAX_LINE} (the connection should end)
    */
@@ -49,7 +51,8 @@ final class LineEcho {
         return false;
       }
       if (filled + rest > pending.length) {
-        pending = Arrays.copyOf(pending, Math.max(pending.length * 2, Math.max(filled + rest, 256)));
+        pending =
+            Arrays.copyOf(pending, Math.max(pending.length * 2, Math.max(filled + rest, 256)));
       }
       System.arraycopy(bytes, start, pending, filled, rest);
       filled += rest;

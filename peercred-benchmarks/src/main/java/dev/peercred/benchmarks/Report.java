@@ -27,7 +27,8 @@ final class Report {
           "peercred", "peercred EchoServer, virtual threads");
 
   static double median(List<Result> results, ToDoubleFunction<Result> metric) {
-    double[] values = results.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).sorted().toArray();
+    double[] values =
+        results.stream().mapToDouble(metric).filter(v -> !Double.isNaN(v)).sorted().toArray();
     if (values.length == 0) {
       return Double.NaN;
     }
@@ -46,11 +47,16 @@ final class Report {
     StringBuilder md = new StringBuilder();
     md.append("# Benchmarks\n\n");
     md.append(
-        "peercred against the other ways a Java server can learn who is on the other end of a Unix\n"
-            + "socket, and against a C server as the floor of what the kernel allows. Every server is the\n"
-            + "same echo server: it reads the peer's credentials, answers only its own uid, and sends each\n"
-            + "line back with `> ` in front. Each runs as a process of its own, one at a time, under the\n"
-            + "same load from one client process (JDK `SocketChannel`s, blocking, on platform threads).\n\n");
+        "peercred against the other ways a Java server can learn who is on the other end of a"
+            + " Unix\n"
+            + "socket, and against a C server as the floor of what the kernel allows. Every server"
+            + " is the\n"
+            + "same echo server: it reads the peer's credentials, answers only its own uid, and"
+            + " sends each\n"
+            + "line back with `> ` in front. Each runs as a process of its own, one at a time,"
+            + " under the\n"
+            + "same load from one client process (JDK `SocketChannel`s, blocking, on platform"
+            + " threads).\n\n");
     md.append("## Conditions\n\n");
     md.append("| | |\n|---|---|\n");
     md.append("| date | ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(" |\n");
@@ -100,14 +106,21 @@ final class Report {
     }
     md.append('\n');
     md.append(
-        "Connect: 2 client threads, each connecting, sending one 32-byte line, reading the echo and\n"
-            + "closing (the server checks the credentials on every connection). Ping-pong: 2 clients on\n"
-            + "held connections, one 32-byte line per round trip. Throughput: one connection streaming\n"
+        "Connect: 2 client threads, each connecting, sending one 32-byte line, reading the echo"
+            + " and\n"
+            + "closing (the server checks the credentials on every connection). Ping-pong: 2"
+            + " clients on\n"
+            + "held connections, one 32-byte line per round trip. Throughput: one connection"
+            + " streaming\n"
             + Runner.BIG_LINE
-            + "-byte lines while a second thread reads the echo. Held: a separate client process opens\n"
-            + "the idle connections (one round trip each), then RSS (`VmRSS` of `/proc/PID/status`), heap\n"
-            + "in use after a full GC, and the ping-pong are measured. CPU is the server's utime+stime from\n"
-            + "`/proc/PID/stat` (10 ms ticks) over the scenario, divided by the operations done.\n\n");
+            + "-byte lines while a second thread reads the echo. Held: a separate client process"
+            + " opens\n"
+            + "the idle connections (one round trip each), then RSS (`VmRSS` of"
+            + " `/proc/PID/status`), heap\n"
+            + "in use after a full GC, and the ping-pong are measured. CPU is the server's"
+            + " utime+stime from\n"
+            + "`/proc/PID/stat` (10 ms ticks) over the scenario, divided by the operations"
+            + " done.\n\n");
 
     List<Result> ours = results.get("peercred");
     if (ours != null) {
@@ -131,23 +144,36 @@ final class Report {
             .append(" |\n");
       }
       md.append(
-          "`rawGetsockopt` is the bare `getsockopt(SO_PEERCRED)` downcall into preallocated arrays;\n"
-              + "`peercredRead` is `PeerCredentials.read(fd)` on the same accepted socket; `jdkGetOption`\n"
-              + "is `SocketChannel.getOption(ExtendedSocketOptions.SO_PEERCRED)`, which also looks up the\n"
-              + "user and group names. `fullIdentity` is `PeerIdentity.read(fd)`: credentials, groups,\n"
-              + "label and the pidfd-pinned process (then closed); `fullIdentityWithExecutable` adds the\n"
-              + "executable's path, read and verified through the pidfd. `policyDecisionOnCredentials`\n"
-              + "decides `deny uid 65534` / `allow same-user`; `policyDecision` passes a group name\n"
-              + "(resolved through NSS, cached) and an executable rule before `allow same-user`.\n\n");
+          "`rawGetsockopt` is the bare `getsockopt(SO_PEERCRED)` downcall into preallocated"
+              + " arrays;\n"
+              + "`peercredRead` is `PeerCredentials.read(fd)` on the same accepted socket;"
+              + " `jdkGetOption`\n"
+              + "is `SocketChannel.getOption(ExtendedSocketOptions.SO_PEERCRED)`, which also looks"
+              + " up the\n"
+              + "user and group names. `fullIdentity` is `PeerIdentity.read(fd)`: credentials,"
+              + " groups,\n"
+              + "label and the pidfd-pinned process (then closed); `fullIdentityWithExecutable`"
+              + " adds the\n"
+              + "executable's path, read and verified through the pidfd."
+              + " `policyDecisionOnCredentials`\n"
+              + "decides `deny uid 65534` / `allow same-user`; `policyDecision` passes a group"
+              + " name\n"
+              + "(resolved through NSS, cached) and an executable rule before `allow"
+              + " same-user`.\n\n");
     }
-    md.append("See [performance.md](performance.md) for what these figures mean and how the read path\n"
-        + "was tuned.\n");
+    md.append(
+        "See [performance.md](performance.md) for what these figures mean and how the read path\n"
+            + "was tuned.\n");
     Path other = Path.of("peercred-benchmarks/other-benchmarks.md");
     if (Files.isReadable(other)) {
       try {
         md.append('\n').append(Files.readString(other));
       } catch (java.io.IOException e) {
-        md.append("\n(").append(other).append(" could not be read: ").append(e.getMessage()).append(")\n");
+        md.append("\n(")
+            .append(other)
+            .append(" could not be read: ")
+            .append(e.getMessage())
+            .append(")\n");
       }
     }
     return md.toString();
@@ -164,15 +190,29 @@ final class Report {
   static String targets(Map<String, List<Result>> results, List<String[]> jmh) {
     StringBuilder md = new StringBuilder("| target | measured | met |\n|---|---|---|\n");
     double ours = median(results.get("peercred"), Result::connectsPerSecond);
-    double c = results.containsKey("c") ? median(results.get("c"), Result::connectsPerSecond) : Double.NaN;
+    double c =
+        results.containsKey("c") ? median(results.get("c"), Result::connectsPerSecond) : Double.NaN;
     double bestJava = best(results, Result::connectsPerSecond, true);
-    row(md, "connect rate ≥ best Java peer", f(ours, 0) + " vs " + f(bestJava, 0) + "/s", ours >= bestJava);
+    row(
+        md,
+        "connect rate ≥ best Java peer",
+        f(ours, 0) + " vs " + f(bestJava, 0) + "/s",
+        ours >= bestJava);
     row(md, "connect rate ≥ 90% of C", f(100 * ours / c, 0) + "% of C", ours >= 0.9 * c);
     double p50 = median(results.get("peercred"), Result::p50Micros);
-    double cp50 = results.containsKey("c") ? median(results.get("c"), Result::p50Micros) : Double.NaN;
+    double cp50 =
+        results.containsKey("c") ? median(results.get("c"), Result::p50Micros) : Double.NaN;
     double bestJavaP50 = best(results, Result::p50Micros, false);
-    row(md, "ping-pong p50 ≤ 1.3× C", f(p50 / cp50, 2) + "× C (" + f(p50, 1) + " vs " + f(cp50, 1) + " µs)", p50 <= 1.3 * cp50);
-    row(md, "ping-pong p50 ≤ best Java peer", f(p50, 1) + " vs " + f(bestJavaP50, 1) + " µs", p50 <= bestJavaP50);
+    row(
+        md,
+        "ping-pong p50 ≤ 1.3× C",
+        f(p50 / cp50, 2) + "× C (" + f(p50, 1) + " vs " + f(cp50, 1) + " µs)",
+        p50 <= 1.3 * cp50);
+    row(
+        md,
+        "ping-pong p50 ≤ best Java peer",
+        f(p50, 1) + " vs " + f(bestJavaP50, 1) + " µs",
+        p50 <= bestJavaP50);
     double rss = median(results.get("peercred"), Result::heldRssMiB);
     row(md, "RSS with held connections < 300 MiB", f(rss, 0) + " MiB", rss < 300);
     double heldP50 = median(results.get("peercred"), Result::heldP50Micros);
@@ -180,8 +220,11 @@ final class Report {
     double read = jmhScore(jmh, "peercredRead");
     double raw = jmhScore(jmh, "rawGetsockopt");
     if (!Double.isNaN(read) && !Double.isNaN(raw)) {
-      row(md, "credential read ≤ 1.2× raw getsockopt",
-          f(read / raw, 2) + "× (" + f(read, 0) + " vs " + f(raw, 0) + " ns)", read <= 1.2 * raw);
+      row(
+          md,
+          "credential read ≤ 1.2× raw getsockopt",
+          f(read / raw, 2) + "× (" + f(read, 0) + " vs " + f(raw, 0) + " ns)",
+          read <= 1.2 * raw);
     }
     return md.toString();
   }
@@ -196,10 +239,17 @@ final class Report {
   }
 
   private static void row(StringBuilder md, String target, String measured, boolean met) {
-    md.append("| ").append(target).append(" | ").append(measured).append(" | ").append(met ? "yes" : "**no**").append(" |\n");
+    md.append("| ")
+        .append(target)
+        .append(" | ")
+        .append(measured)
+        .append(" | ")
+        .append(met ? "yes" : "**no**")
+        .append(" |\n");
   }
 
-  private static double best(Map<String, List<Result>> results, ToDoubleFunction<Result> metric, boolean higher) {
+  private static double best(
+      Map<String, List<Result>> results, ToDoubleFunction<Result> metric, boolean higher) {
     double best = Double.NaN;
     for (String peer : List.of("jdk", "netty", "junixsocket")) {
       if (results.containsKey(peer)) {
@@ -224,11 +274,12 @@ final class Report {
         break;
       }
     }
-    String mem = Arrays.stream(read("/proc/meminfo").split("\n"))
-        .filter(l -> l.startsWith("MemTotal"))
-        .findFirst()
-        .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024 / 1024 + " GiB RAM")
-        .orElse("");
+    String mem =
+        Arrays.stream(read("/proc/meminfo").split("\n"))
+            .filter(l -> l.startsWith("MemTotal"))
+            .findFirst()
+            .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) / 1024 / 1024 + " GiB RAM")
+            .orElse("");
     return model + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, " + mem;
   }
 

@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs every reference server, one at a time as a process of its own, under the same load, then
- * the JMH microbenchmarks, and writes the results as Markdown.
+ * Runs every reference server, one at a time as a process of its own, under the same load, then the
+ * JMH microbenchmarks, and writes the results as Markdown.
  *
  * <pre>
  * Runner [--servers c,jdk,netty,junixsocket,peercred] [--seconds 5] [--held 10000] [--rounds 1]
@@ -199,12 +199,14 @@ public final class Runner {
       if (s.held() > 0) {
         Process holder =
             new ProcessBuilder(
-                    javaCommand(Holder.class.getName(), socket.toString(), Integer.toString(s.held())))
+                    javaCommand(
+                        Holder.class.getName(), socket.toString(), Integer.toString(s.held())))
                 .redirectError(s.work().resolve("bench-holder.log").toFile())
                 .start();
         try {
           BufferedReader out =
-              new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+              new BufferedReader(
+                  new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
           String line = out.readLine();
           if (line == null || !line.startsWith("held ")) {
             throw new IOException(server + ": holder failed: " + line);
@@ -288,7 +290,8 @@ public final class Runner {
       this.process = process;
       this.socket = socket;
       this.stdout =
-          new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       this.stdin = process.getOutputStream();
     }
 

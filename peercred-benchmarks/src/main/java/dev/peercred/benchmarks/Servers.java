@@ -5,10 +5,10 @@ import dev.peercred.examples.EchoServer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDomainSocketChannel;
@@ -156,7 +156,8 @@ public final class Servers {
         new MultiThreadIoEventLoopGroup(
             Runtime.getRuntime().availableProcessors(), EpollIoHandler.newFactory());
     ByteBuf prefix = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[] {'>', ' '}));
-    ByteBuf unauthorized = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(LineEcho.UNAUTHORIZED));
+    ByteBuf unauthorized =
+        Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(LineEcho.UNAUTHORIZED));
     var bootstrap =
         new ServerBootstrap()
             .group(boss, workers)
@@ -305,5 +306,4 @@ public final class Servers {
       Thread.currentThread().interrupt();
     }
   }
-
 }

@@ -24,7 +24,8 @@ class BenchmarkSmokeTest {
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void everyScenarioProducesSaneFiguresForPeercredsServer() throws Exception {
     Settings settings =
-        new Settings(List.of("peercred"), 0.3, 200, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+        new Settings(
+            List.of("peercred"), 0.3, 200, 1, false, "", dir.resolve("b.md"), dir, "smoke");
     Result r = Runner.measure("peercred", settings);
     assertTrue(r.connectsPerSecond() > 0, r.toString());
     assertTrue(r.p50Micros() > 0 && r.p50Micros() <= r.p99Micros(), r.toString());
@@ -33,8 +34,14 @@ class BenchmarkSmokeTest {
     assertTrue(r.heldHeapMiB() > 0, r.toString());
     assertEquals(200, r.held());
     assertTrue(r.heldP50Micros() > 0, r.toString());
-    String md = Report.markdown(settings, java.util.Map.of("peercred", List.of(r)), List.of(),
-        java.time.Instant.now(), "", "");
+    String md =
+        Report.markdown(
+            settings,
+            java.util.Map.of("peercred", List.of(r)),
+            List.of(),
+            java.time.Instant.now(),
+            "",
+            "");
     assertTrue(md.contains("| peercred EchoServer, virtual threads |"), md);
   }
 
@@ -42,7 +49,8 @@ class BenchmarkSmokeTest {
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void theCServerBuildsAndEchoes() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.isExecutable(Path.of("/usr/bin/gcc")), "gcc is not installed: the C reference server cannot be built");
+        Files.isExecutable(Path.of("/usr/bin/gcc")),
+        "gcc is not installed: the C reference server cannot be built");
     Settings settings =
         new Settings(List.of("c"), 0.2, 0, 1, false, "", dir.resolve("b.md"), dir, "smoke");
     Result r = Runner.measure("c", settings);

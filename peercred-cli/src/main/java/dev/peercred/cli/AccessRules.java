@@ -11,9 +11,9 @@ import java.util.function.Function;
 /**
  * Loads the proxy's policy file (the text syntax of {@link PolicyRules}, see {@code
  * docs/policies.md}: one rule per line, first match wins, {@code default deny} unless the file says
- * otherwise) into the decision function the proxy calls for every connection. The proxy itself
- * only sees a {@code Function<PeerIdentity, Decision>}, which fails closed: a policy that throws
- * or cannot check a rule gives a denial.
+ * otherwise) into the decision function the proxy calls for every connection. The proxy itself only
+ * sees a {@code Function<PeerIdentity, Decision>}, which fails closed: a policy that throws or
+ * cannot check a rule gives a denial.
  */
 final class AccessRules {
   private AccessRules() {}

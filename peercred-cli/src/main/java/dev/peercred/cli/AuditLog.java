@@ -11,9 +11,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 /**
- * The proxy's audit trail: one JSON object per line, each written with a single {@code write(2)}
- * as soon as it is complete (nothing is buffered in the process), to standard output or appended
- * to a file. {@link #reopen()} reopens the file, for log rotation.
+ * The proxy's audit trail: one JSON object per line, each written with a single {@code write(2)} as
+ * soon as it is complete (nothing is buffered in the process), to standard output or appended to a
+ * file. {@link #reopen()} reopens the file, for log rotation.
  *
  * <p>Thread-safe; lines from different connections never interleave.
  */

@@ -37,8 +37,7 @@ final class EchoCommand implements Callable<Integer> {
     if (SocketActivation.isInherited()) {
       server = new EchoServer(inheritedListener(), PeerCredentials.ofCurrentProcess().uid());
     } else {
-      Path path =
-          Main.socketPath("echo", socket);
+      Path path = Main.socketPath("echo", socket);
       server = EchoServer.bind(path);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "echo-shutdown"));

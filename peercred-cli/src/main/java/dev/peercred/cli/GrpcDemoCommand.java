@@ -40,14 +40,14 @@ final class GrpcDemoCommand implements Callable<Integer> {
   @Option(
       names = "--policy",
       paramLabel = "FILE",
-      description = "who may call, as policy rules (docs/policies.md), instead of the server's own"
-          + " uid; --allow-uid uids are allowed as well")
+      description =
+          "who may call, as policy rules (docs/policies.md), instead of the server's own"
+              + " uid; --allow-uid uids are allowed as well")
   Path policyFile;
 
   @Override
   public Integer call() throws Exception {
-    Path path =
-        Main.socketPath("grpc-demo", socket);
+    Path path = Main.socketPath("grpc-demo", socket);
     for (long uid : allowUids) {
       if (uid < 0 || uid > 0xFFFF_FFFFL) {
         throw new IllegalArgumentException("--allow-uid out of range 0..4294967295: " + uid);
@@ -59,11 +59,16 @@ final class GrpcDemoCommand implements Callable<Integer> {
     if (policyFile != null) {
       Policy rules = PolicyRules.read(policyFile);
       policy = allowUids.length == 0 ? rules : Policy.anyOf(Policy.uid(allowUids), rules);
-      who = "callers allowed by " + policyFile
-          + (allowUids.length == 0 ? "" : " and uids " + Arrays.toString(allowUids));
+      who =
+          "callers allowed by "
+              + policyFile
+              + (allowUids.length == 0 ? "" : " and uids " + Arrays.toString(allowUids));
     } else {
-      long[] allowed = java.util.stream.LongStream.concat(
-          java.util.stream.LongStream.of(owner), Arrays.stream(allowUids)).distinct().toArray();
+      long[] allowed =
+          java.util.stream.LongStream.concat(
+                  java.util.stream.LongStream.of(owner), Arrays.stream(allowUids))
+              .distinct()
+              .toArray();
       policy = Policy.uid(allowed);
       who = "uid " + (allowed.length == 1 ? owner + " only" : Arrays.toString(allowed));
     }

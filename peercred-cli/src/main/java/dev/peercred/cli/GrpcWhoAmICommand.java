@@ -35,8 +35,7 @@ final class GrpcWhoAmICommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path path =
-        Main.socketPath("grpc-whoami", socket);
+    Path path = Main.socketPath("grpc-whoami", socket);
     try {
       Caller caller =
           GrpcWhoAmI.call(

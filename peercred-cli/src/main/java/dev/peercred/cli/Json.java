@@ -187,7 +187,9 @@ final class Json {
           }
           String number = s.substring(start, at);
           try {
-            return number.matches("-?\\d+") ? (Object) Long.valueOf(number) : Double.valueOf(number);
+            return number.matches("-?\\d+")
+                ? (Object) Long.valueOf(number)
+                : Double.valueOf(number);
           } catch (NumberFormatException e) {
             at = start;
             throw error("unexpected character '" + c + "'");

@@ -50,8 +50,7 @@ final class KvCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path path =
-        Main.socketPath("kv", socket);
+    Path path = Main.socketPath("kv", socket);
     Policy readerPolicy = KvServer.principals(readers);
     Policy writerPolicy =
         writers.isEmpty()
@@ -65,7 +64,9 @@ final class KvCommand implements Callable<Integer> {
             + "; readers "
             + (readers.isEmpty() ? "(none)" : String.join(",", readers))
             + ", writers "
-            + (writers.isEmpty() ? "uid " + PeerCredentials.ofCurrentProcess().uid() : String.join(",", writers))
+            + (writers.isEmpty()
+                ? "uid " + PeerCredentials.ofCurrentProcess().uid()
+                : String.join(",", writers))
             + " (Ctrl-C stops)");
     server.run();
     return 0;

@@ -42,7 +42,9 @@ public final class Main {
         (e, ignored) -> {
           CommandLine command = e.getCommandLine();
           command.getErr().println("peercred: " + e.getMessage());
-          command.getErr().println("Try '" + command.getCommandSpec().qualifiedName() + " --help'.");
+          command
+              .getErr()
+              .println("Try '" + command.getCommandSpec().qualifiedName() + " --help'.");
           return EXIT_USAGE;
         });
     cli.setExecutionExceptionHandler(

@@ -39,10 +39,12 @@ import java.util.function.Function;
  */
 final class Proxy {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
+
   /** Each direction starts with a small buffer and moves to a large one when a read fills it. */
   private static final int SMALL_BUFFER = 8 * 1024;
 
   private static final int LARGE_BUFFER = 128 * 1024;
+
   /** How long a refused client has to send the whoami probe before it reads end of stream. */
   private static final Duration PROBE_WINDOW = Duration.ofMillis(500);
 
@@ -84,7 +86,8 @@ final class Proxy {
         if (!listener.isOpen()) {
           return;
         }
-        LOG.log(Level.WARNING, "accept failed on {0}: {1}", listener.localAddress(), e.getMessage());
+        LOG.log(
+            Level.WARNING, "accept failed on {0}: {1}", listener.localAddress(), e.getMessage());
         sleepQuietly(50); // EMFILE and friends: do not spin
         continue;
       }
@@ -269,8 +272,9 @@ final class Proxy {
             // server answering an error does). Only this direction ends: what the receiver sent
             // before it closed is still on its way the other way, and that pump delivers it.
             if (!(receiverGone instanceof ClosedChannelException)) {
-              fail((fromClient ? "client to backend: " : "backend to client: ")
-                  + Main.describe(receiverGone));
+              fail(
+                  (fromClient ? "client to backend: " : "backend to client: ")
+                      + Main.describe(receiverGone));
             }
             try {
               from.shutdownInput();

@@ -16,8 +16,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -128,7 +128,8 @@ final class ProxyCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       defaultValue = "5s",
       converter = DurationConverter.class,
-      description = "on SIGINT/SIGTERM, how long open connections may go on (default: ${DEFAULT-VALUE})")
+      description =
+          "on SIGINT/SIGTERM, how long open connections may go on (default: ${DEFAULT-VALUE})")
   Duration grace;
 
   @Option(
@@ -199,7 +200,10 @@ final class ProxyCommand implements Callable<Integer> {
                           grace);
                       int forced = proxy.stop(grace);
                       if (forced > 0) {
-                        LOG.log(Level.WARNING, "closed {0} connection(s) at the end of the grace period", forced);
+                        LOG.log(
+                            Level.WARNING,
+                            "closed {0} connection(s) at the end of the grace period",
+                            forced);
                       }
                       stopped.countDown();
                     });
@@ -208,8 +212,7 @@ final class ProxyCommand implements Callable<Integer> {
     boolean signals = Signals.handle("TERM", stop) & Signals.handle("INT", stop);
     if (!signals) {
       // No signal API in this runtime: still remove the socket on the way out.
-      Runtime.getRuntime()
-          .addShutdownHook(new Thread(() -> proxy.stop(grace), "proxy-shutdown"));
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(grace), "proxy-shutdown"));
       stopped.countDown();
     }
     boolean reload =

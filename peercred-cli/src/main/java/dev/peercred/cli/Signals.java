@@ -8,10 +8,10 @@ import java.lang.reflect.Proxy;
  * Runs an action when the process receives a signal such as {@code SIGHUP}.
  *
  * <p>The JDK has no standard API for this. This uses {@code sun.misc.Signal} from the {@code
- * jdk.unsupported} module, which the JDK exports on purpose for such uses (it is not a JDK
- * internal and needs no {@code --add-opens}). It is reached reflectively so that a runtime image
- * built without {@code jdk.unsupported} still runs: {@link #handle} then returns false and the
- * caller says that the signal is not handled.
+ * jdk.unsupported} module, which the JDK exports on purpose for such uses (it is not a JDK internal
+ * and needs no {@code --add-opens}). It is reached reflectively so that a runtime image built
+ * without {@code jdk.unsupported} still runs: {@link #handle} then returns false and the caller
+ * says that the signal is not handled.
  */
 final class Signals {
   private Signals() {}

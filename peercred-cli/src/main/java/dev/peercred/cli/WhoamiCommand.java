@@ -61,7 +61,8 @@ final class WhoamiCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       defaultValue = "2s",
       converter = DurationConverter.class,
-      description = "how long to wait to connect and for the probe's answer (default: ${DEFAULT-VALUE})")
+      description =
+          "how long to wait to connect and for the probe's answer (default: ${DEFAULT-VALUE})")
   Duration timeout;
 
   @Override
@@ -110,7 +111,8 @@ final class WhoamiCommand implements Callable<Integer> {
       err.println("peercred whoami: cannot connect to " + address + ": " + message);
       return message.contains("EACCES") ? Exit.NO_PERMISSION : Exit.UNAVAILABLE;
     } catch (SocketTimeoutException e) {
-      err.println("peercred whoami: " + address + " does not accept connections: " + e.getMessage());
+      err.println(
+          "peercred whoami: " + address + " does not accept connections: " + e.getMessage());
       return Exit.UNAVAILABLE;
     } catch (IOException e) {
       err.println("peercred whoami: " + address + ": " + Main.describe(e));
@@ -161,7 +163,9 @@ final class WhoamiCommand implements Callable<Integer> {
         indent
             + "groups  "
             + (groups instanceof List<?> list
-                ? (list.isEmpty() ? "(none)" : String.join(" ", list.stream().map(String::valueOf).toList()))
+                ? (list.isEmpty()
+                    ? "(none)"
+                    : String.join(" ", list.stream().map(String::valueOf).toList()))
                 : "-"));
     out.println(indent + "exe     " + orDash(facts.get("exe")));
     out.println(indent + "label   " + orDash(facts.get("label")));

@@ -171,7 +171,8 @@ final class Cli {
     }
 
     void signal(String name) throws Exception {
-      Result r = run(List.of("kill", "-" + name, Long.toString(process.pid())), Duration.ofSeconds(5));
+      Result r =
+          run(List.of("kill", "-" + name, Long.toString(process.pid())), Duration.ofSeconds(5));
       if (r.exitCode() != 0) {
         fail("kill -" + name + " failed: " + r.stderr());
       }

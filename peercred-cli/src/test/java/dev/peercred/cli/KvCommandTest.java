@@ -9,7 +9,8 @@ class KvCommandTest {
   @Test
   void rejectsAPrincipalThatIsNeitherAUidNorAName() {
     assertEquals(Main.EXIT_USAGE, Main.run("kv", "/tmp/never-bound.sock", "--readers", "user:a;b"));
-    assertEquals(Main.EXIT_USAGE, Main.run("kv", "/tmp/never-bound.sock", "--writers", "99999999999"));
+    assertEquals(
+        Main.EXIT_USAGE, Main.run("kv", "/tmp/never-bound.sock", "--writers", "99999999999"));
   }
 
   @Test

@@ -30,7 +30,8 @@ class ProxyArgumentsTest {
   void missingOptionsAreUsageErrors() throws Exception {
     Cli.Result result = proxy("--listen", dir.resolve("p.sock").toString());
     assertEquals(64, result.exitCode());
-    assertTrue(result.stderr().contains("--to") && result.stderr().contains("--policy"), result.stderr());
+    assertTrue(
+        result.stderr().contains("--to") && result.stderr().contains("--policy"), result.stderr());
   }
 
   @Test
@@ -55,7 +56,8 @@ class ProxyArgumentsTest {
             "--to", dir.resolve("b.sock").toString(),
             "--policy", dir.resolve("policy").toString());
     assertEquals(64, result.exitCode());
-    assertTrue(result.stderr().contains("--listen") && result.stderr().contains("107"), result.stderr());
+    assertTrue(
+        result.stderr().contains("--listen") && result.stderr().contains("107"), result.stderr());
   }
 
   @Test
@@ -66,7 +68,8 @@ class ProxyArgumentsTest {
             "--to", dir.resolve("b.sock").toString(),
             "--policy", dir.resolve("nope").toString());
     assertEquals(66, result.exitCode());
-    assertTrue(result.stderr().contains("policy file not found: " + dir.resolve("nope")), result.stderr());
+    assertTrue(
+        result.stderr().contains("policy file not found: " + dir.resolve("nope")), result.stderr());
     assertFalse(Files.exists(dir.resolve("p.sock")), "nothing was bound");
   }
 

@@ -140,7 +140,8 @@ class ProxyCommandTest {
     assertEquals("hello\n", first.out());
 
     List<String> command = new ArrayList<>(Cli.asUser(1002, 2002));
-    command.addAll(List.of("curl", "-sS", "--unix-socket", proxySocket.toString(), "http://p/hello"));
+    command.addAll(
+        List.of("curl", "-sS", "--unix-socket", proxySocket.toString(), "http://p/hello"));
     Cli.Result second = Cli.run(command, CLIENT);
     assertEquals("hello\n", second.out(), second.stderr());
 
@@ -152,7 +153,9 @@ class ProxyCommandTest {
 
     Map<String, Object> allowed = auditFor(1001, "uid");
     assertEquals("allow", allowed.get("decision"));
-    assertTrue(String.valueOf(allowed.get("reason")).startsWith("line 1 'allow uid 1001' matched"), allowed.toString());
+    assertTrue(
+        String.valueOf(allowed.get("reason")).startsWith("line 1 'allow uid 1001' matched"),
+        allowed.toString());
     assertEquals(1001L, allowed.get("gid"));
     assertTrue((Long) allowed.get("pid") > 0);
     assertTrue((Long) allowed.get("bytes_in") > 0);
@@ -161,7 +164,9 @@ class ProxyCommandTest {
     assertTrue(String.valueOf(auditFor(1002, "uid").get("reason")).startsWith("line 2 "));
     Map<String, Object> denied = auditFor(1003, "uid");
     assertEquals("deny", denied.get("decision"));
-    assertTrue(String.valueOf(denied.get("reason")).startsWith("line 3 'deny uid 1003' matched"), denied.toString());
+    assertTrue(
+        String.valueOf(denied.get("reason")).startsWith("line 3 'deny uid 1003' matched"),
+        denied.toString());
     assertEquals(0L, denied.get("bytes_out"));
     assertEquals("no rule matched; default deny", auditFor(1004, "uid").get("reason"));
   }
@@ -275,14 +280,16 @@ class ProxyCommandTest {
     command.addAll(
         List.of("curl", "-sSN", "--unix-socket", proxySocket.toString(), "http://proxy/gate"));
     Process live = new ProcessBuilder(command).start();
-    assertEquals("started\n", new String(live.getInputStream().readNBytes(8), StandardCharsets.UTF_8));
+    assertEquals(
+        "started\n", new String(live.getInputStream().readNBytes(8), StandardCharsets.UTF_8));
 
     proxy.signal("INT");
     assertTrue(proxy.process.waitFor(30, TimeUnit.SECONDS));
     assertEquals(0, proxy.process.exitValue());
     assertTrue(live.waitFor(30, TimeUnit.SECONDS));
     assertNotEquals(0, live.exitValue(), "curl saw the connection cut short");
-    assertTrue(String.valueOf(auditFor(1001, "uid").get("error")).contains("grace"), audit().toString());
+    assertTrue(
+        String.valueOf(auditFor(1001, "uid").get("error")).contains("grace"), audit().toString());
   }
 
   @Test
@@ -337,8 +344,11 @@ class ProxyCommandTest {
       Thread.sleep(20);
     }
     @SuppressWarnings("unchecked")
-    Map<String, Object> record = (Map<String, Object>) Json.parse(Files.readAllLines(stdout).get(0));
+    Map<String, Object> record =
+        (Map<String, Object>) Json.parse(Files.readAllLines(stdout).get(0));
     assertEquals(1001L, record.get("uid"));
-    assertTrue(String.valueOf(record.get("reason")).startsWith("line 1 'deny any' matched"), record.toString());
+    assertTrue(
+        String.valueOf(record.get("reason")).startsWith("line 1 'deny any' matched"),
+        record.toString());
   }
 }

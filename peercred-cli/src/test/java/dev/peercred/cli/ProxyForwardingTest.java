@@ -27,7 +27,8 @@ class ProxyForwardingTest {
   @TempDir Path dir;
 
   /** Runs {@code handler} for every connection to a JDK Unix-socket server at {@code path}. */
-  static ServerSocketChannel backend(Path path, Consumer<SocketChannel> handler) throws IOException {
+  static ServerSocketChannel backend(Path path, Consumer<SocketChannel> handler)
+      throws IOException {
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(path));
     Thread.ofVirtual()
@@ -51,10 +52,14 @@ class ProxyForwardingTest {
         new Cli.Running(
             Cli.peercred(
                 "proxy",
-                "--listen", dir.resolve("proxy.sock").toString(),
-                "--to", backend.toString(),
-                "--policy", dir.resolve("policy").toString(),
-                "--audit", dir.resolve("audit").toString()),
+                "--listen",
+                dir.resolve("proxy.sock").toString(),
+                "--to",
+                backend.toString(),
+                "--policy",
+                dir.resolve("policy").toString(),
+                "--audit",
+                dir.resolve("audit").toString()),
             null);
     proxy.awaitErr(line -> line.contains("listening on"), Duration.ofSeconds(30));
     return proxy;

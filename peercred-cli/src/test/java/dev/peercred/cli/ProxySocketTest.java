@@ -31,7 +31,8 @@ class ProxySocketTest {
   Cli.Running backend(Path socket) throws Exception {
     Cli.Running backend =
         new Cli.Running(
-            List.of("/usr/bin/python3", ProxyCommandTest.script(), socket.toString(), dir.toString()),
+            List.of(
+                "/usr/bin/python3", ProxyCommandTest.script(), socket.toString(), dir.toString()),
             null);
     while (!Files.exists(socket)) {
       Thread.sleep(20);
@@ -51,21 +52,27 @@ class ProxySocketTest {
             new Cli.Running(
                 Cli.peercred(
                     "proxy",
-                    "--listen", proxySocket.toString(),
-                    "--to", dir.resolve("backend.sock").toString(),
-                    "--policy", dir.resolve("policy").toString(),
-                    "--audit", dir.resolve("audit").toString(),
-                    "--mode", "0660",
-                    "--group", "3003"),
+                    "--listen",
+                    proxySocket.toString(),
+                    "--to",
+                    dir.resolve("backend.sock").toString(),
+                    "--policy",
+                    dir.resolve("policy").toString(),
+                    "--audit",
+                    dir.resolve("audit").toString(),
+                    "--mode",
+                    "0660",
+                    "--group",
+                    "3003"),
                 null)) {
       proxy.awaitErr(line -> line.contains("listening on"), T);
       assertEquals(
-          "rw-rw----",
-          PosixFilePermissions.toString(Files.getPosixFilePermissions(proxySocket)));
+          "rw-rw----", PosixFilePermissions.toString(Files.getPosixFilePermissions(proxySocket)));
       assertEquals(3003, Files.getAttribute(proxySocket, "unix:gid", LinkOption.NOFOLLOW_LINKS));
       assertEquals("hello\n", curl(1001, 3003, proxySocket).out(), "the group may connect");
       Cli.Result other = curl(1002, 1002, proxySocket);
-      assertTrue(other.stderr().contains("Couldn't connect") || other.exitCode() == 7, other.stderr());
+      assertTrue(
+          other.stderr().contains("Couldn't connect") || other.exitCode() == 7, other.stderr());
     }
   }
 
@@ -73,15 +80,21 @@ class ProxySocketTest {
   void badPermissionOptionsAreUsageErrors() throws Exception {
     Files.writeString(dir.resolve("policy"), "allow any\n");
     for (String[] option :
-        new String[][] {{"--mode", "0999"}, {"--owner", "no-such-user-x"}, {"--group", "bad name"}}) {
+        new String[][] {
+          {"--mode", "0999"}, {"--owner", "no-such-user-x"}, {"--group", "bad name"}
+        }) {
       Cli.Result result =
           Cli.run(
               Cli.peercred(
                   "proxy",
-                  "--listen", dir.resolve("p.sock").toString(),
-                  "--to", dir.resolve("b.sock").toString(),
-                  "--policy", dir.resolve("policy").toString(),
-                  option[0], option[1]),
+                  "--listen",
+                  dir.resolve("p.sock").toString(),
+                  "--to",
+                  dir.resolve("b.sock").toString(),
+                  "--policy",
+                  dir.resolve("policy").toString(),
+                  option[0],
+                  option[1]),
               T);
       assertEquals(64, result.exitCode(), option[0] + ": " + result.stderr());
       assertTrue(result.stderr().contains(option[0]), result.stderr());
@@ -101,9 +114,12 @@ class ProxySocketTest {
     command.addAll(
         Cli.peercred(
             "proxy",
-            "--to", dir.resolve("backend.sock").toString(),
-            "--policy", dir.resolve("policy").toString(),
-            "--audit", dir.resolve("audit").toString()));
+            "--to",
+            dir.resolve("backend.sock").toString(),
+            "--policy",
+            dir.resolve("policy").toString(),
+            "--audit",
+            dir.resolve("audit").toString()));
     try (Cli.Running backend = backend(dir.resolve("backend.sock"));
         Cli.Running activator = new Cli.Running(command, null)) {
       activator.awaitErr(line -> line.contains("Listening on"), T);
@@ -121,13 +137,17 @@ class ProxySocketTest {
     Cli.assumeInstalled("curl");
     Files.writeString(dir.resolve("policy"), "allow any\n");
     Path socket = dir.resolve("activated.sock");
-    List<String> command = new ArrayList<>(List.of("systemd-socket-activate", "-l", socket.toString()));
+    List<String> command =
+        new ArrayList<>(List.of("systemd-socket-activate", "-l", socket.toString()));
     command.addAll(
         Cli.peercred(
             "proxy",
-            "--to", dir.resolve("backend.sock").toString(),
-            "--policy", dir.resolve("policy").toString(),
-            "--mode", "0600"));
+            "--to",
+            dir.resolve("backend.sock").toString(),
+            "--policy",
+            dir.resolve("policy").toString(),
+            "--mode",
+            "0600"));
     try (Cli.Running activator = new Cli.Running(command, null)) {
       activator.awaitErr(line -> line.contains("Listening on"), T);
       curl(0, 0, socket);

@@ -46,10 +46,14 @@ class WhoamiCommandTest {
             new Cli.Running(
                 Cli.peercred(
                     "proxy",
-                    "--listen", proxySocket.toString(),
-                    "--to", backendSocket.toString(),
-                    "--policy", dir.resolve("policy").toString(),
-                    "--audit", dir.resolve("audit").toString()),
+                    "--listen",
+                    proxySocket.toString(),
+                    "--to",
+                    backendSocket.toString(),
+                    "--policy",
+                    dir.resolve("policy").toString(),
+                    "--audit",
+                    dir.resolve("audit").toString()),
                 null)) {
       proxy.awaitErr(line -> line.contains("listening on"), T);
       Files.setPosixFilePermissions(proxySocket, PosixFilePermissions.fromString("rwxrwxrwx"));
@@ -74,7 +78,8 @@ class WhoamiCommandTest {
 
       Cli.Result refused =
           Cli.run(Cli.peercredAs(1002, dir, "whoami", "--json", proxySocket.toString()), T);
-      Map<String, Object> refusedSeen = object(object(Json.parse(refused.out().strip())).get("seen_by_server"));
+      Map<String, Object> refusedSeen =
+          object(object(Json.parse(refused.out().strip())).get("seen_by_server"));
       assertEquals(1002L, refusedSeen.get("uid"));
       assertEquals("deny", refusedSeen.get("decision"));
 

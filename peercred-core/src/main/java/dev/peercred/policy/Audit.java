@@ -9,10 +9,9 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Records authorization decisions: one line through {@link System.Logger} {@value #LOGGER_NAME}
- * and one JFR event, {@code dev.peercred.ConnectionDecision} or {@code
- * dev.peercred.CommandDecision}, with the peer's uid, gid, pid, executable where known, the
- * outcome and the reason.
+ * Records authorization decisions: one line through {@link System.Logger} {@value #LOGGER_NAME} and
+ * one JFR event, {@code dev.peercred.ConnectionDecision} or {@code dev.peercred.CommandDecision},
+ * with the peer's uid, gid, pid, executable where known, the outcome and the reason.
  *
  * <p>Allowed decisions are logged at {@code INFO}, denials and errors at {@code WARNING}. The log
  * line reads {@code connection DENY endpoint=/run/kv.sock uid=1001 gid=1001 pid=4242
@@ -46,7 +45,8 @@ public final class Audit {
     record(peer, name.length() > 64 ? name.substring(0, 64) + "..." : name, decision, endpoint);
   }
 
-  private static void record(PeerIdentity peer, String command, Decision decision, String endpoint) {
+  private static void record(
+      PeerIdentity peer, String command, Decision decision, String endpoint) {
     try {
       Level level = decision.allowed() ? Level.INFO : Level.WARNING;
       DecisionEvent event;
@@ -82,12 +82,19 @@ public final class Audit {
             level,
             (command == null ? "connection " : "command " + sanitize(command) + " ")
                 + decision.outcome()
-                + " endpoint=" + where
-                + " uid=" + c.uid()
-                + " gid=" + c.gid()
-                + " pid=" + (pid == 0 ? "?" : Long.toString(pid))
-                + " exe=" + (exe == null ? "?" : exe)
-                + " reason=\"" + sanitize(decision.reason()) + "\"");
+                + " endpoint="
+                + where
+                + " uid="
+                + c.uid()
+                + " gid="
+                + c.gid()
+                + " pid="
+                + (pid == 0 ? "?" : Long.toString(pid))
+                + " exe="
+                + (exe == null ? "?" : exe)
+                + " reason=\""
+                + sanitize(decision.reason())
+                + "\"");
       }
     } catch (RuntimeException e) {
       // Auditing must never take a server down; the decision itself stands.

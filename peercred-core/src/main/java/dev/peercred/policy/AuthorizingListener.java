@@ -11,13 +11,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * A listener that hands out only the connections its {@link Policy} allows.
  *
  * <p>{@link #accept()} accepts from the wrapped {@link UnixListener}, decides with {@link
- * Policy#decide(dev.peercred.PeerIdentity)} (fail closed: an exception or an undecidable rule is a denial),
- * {@linkplain Audit records} every decision, and returns the first allowed connection. A refused
- * connection is counted ({@link #refusals()}), sent the rejection message if there is one (the
- * article's {@value #UNAUTHORIZED}) and closed; the message is written on a separate virtual thread
- * so that a refused peer that does not read cannot stall accepting. At most {@value
- * #MAX_PENDING_REFUSALS} refusals are written at a time; beyond that refused connections are
- * closed without a message.
+ * Policy#decide(dev.peercred.PeerIdentity)} (fail closed: an exception or an undecidable rule is a
+ * denial), {@linkplain Audit records} every decision, and returns the first allowed connection. A
+ * refused connection is counted ({@link #refusals()}), sent the rejection message if there is one
+ * (the article's {@value #UNAUTHORIZED}) and closed; the message is written on a separate virtual
+ * thread so that a refused peer that does not read cannot stall accepting. At most {@value
+ * #MAX_PENDING_REFUSALS} refusals are written at a time; beyond that refused connections are closed
+ * without a message.
  *
  * {@snippet :
  * try (var listener = AuthorizingListener.wrap(

@@ -5,11 +5,11 @@ import java.util.Objects;
 /**
  * The answer of a {@link Policy} about one peer, with a reason a person can read in an audit log.
  *
- * <p>An outcome is one of three values. {@link Outcome#ALLOW} and {@link Outcome#DENY} are
- * answers; {@link Outcome#ERROR} means the policy could not answer, because a value it needed is
- * unknown (a pid not visible in this namespace, an unmapped uid, a process that has exited) or a
- * lookup failed (names, {@code /proc}). Only {@code ALLOW} lets a peer in: {@link #allowed()} is
- * false for an error, so a caller that only asks {@code allowed()} fails closed.
+ * <p>An outcome is one of three values. {@link Outcome#ALLOW} and {@link Outcome#DENY} are answers;
+ * {@link Outcome#ERROR} means the policy could not answer, because a value it needed is unknown (a
+ * pid not visible in this namespace, an unmapped uid, a process that has exited) or a lookup failed
+ * (names, {@code /proc}). Only {@code ALLOW} lets a peer in: {@link #allowed()} is false for an
+ * error, so a caller that only asks {@code allowed()} fails closed.
  *
  * <p>Built-in rules such as {@link Policy#uid(long...)} answer {@code ALLOW} when the peer matches
  * and {@code DENY} when it does not; the combinators treat {@code ERROR} as "unknown" (three-valued

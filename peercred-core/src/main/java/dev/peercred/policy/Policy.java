@@ -24,8 +24,8 @@ import java.util.Objects;
  *
  * <p><b>Fail closed.</b> Callers ask through {@link #decide(PeerIdentity)}, which turns an
  * exception or a null answer into an {@link Decision.Outcome#ERROR} decision, and an error is a
- * denial. Built-in rules never let an unknown value count as a match: an unmapped uid or gid, a
- * pid that is not visible in this pid namespace, or a process that has exited gives {@code ERROR},
+ * denial. Built-in rules never let an unknown value count as a match: an unmapped uid or gid, a pid
+ * that is not visible in this pid namespace, or a process that has exited gives {@code ERROR},
  * never {@code ALLOW}; combinators keep it an error unless the other operands decide the answer
  * alone (three-valued logic), so {@code not(...)} of an error stays an error.
  *
@@ -113,8 +113,8 @@ public interface Policy {
   }
 
   /**
-   * Matches a peer whose primary or a supplementary group is one of the named groups, resolved
-   * like {@link #user(String...)} when checked. Text: {@code allow group docker}.
+   * Matches a peer whose primary or a supplementary group is one of the named groups, resolved like
+   * {@link #user(String...)} when checked. Text: {@code allow group docker}.
    *
    * @throws IllegalArgumentException if no name is given or a name is not a valid group name
    */
@@ -143,8 +143,7 @@ public interface Policy {
    * through {@code /proc/<pid>/exe}, which opens the very file the process runs even if its path
    * now names another, and the pinned process is checked to be alive after the read. Digests are
    * cached by device, inode, size and change time, so a binary is read once while it is unchanged.
-   * Text: {@code
-   * allow exe-sha256 <64 hex digits>}.
+   * Text: {@code allow exe-sha256 <64 hex digits>}.
    *
    * @throws IllegalArgumentException if {@code hex} is not 64 hexadecimal digits
    */
@@ -177,8 +176,8 @@ public interface Policy {
 
   /**
    * Matches a peer process that descends from process {@code pid} (its child, grandchild, ...; not
-   * the process itself). The chain is walked through pinned parent handles, so a parent that
-   * exits midway gives an error rather than a guess. Text: {@code allow descendant-of 1234}.
+   * the process itself). The chain is walked through pinned parent handles, so a parent that exits
+   * midway gives an error rather than a guess. Text: {@code allow descendant-of 1234}.
    *
    * @throws IllegalArgumentException if {@code pid} is not positive
    */

@@ -12,8 +12,8 @@ import java.util.Objects;
 
 /**
  * A policy written as text: one rule per line, checked from the top, the first rule that matches
- * decides; when none matches, the default decides ({@code default deny} unless the text says
- * {@code default allow}).
+ * decides; when none matches, the default decides ({@code default deny} unless the text says {@code
+ * default allow}).
  *
  * {@snippet :
  * # who may use the backup daemon
@@ -29,8 +29,8 @@ import java.util.Objects;
  * 1000,1001}, {@code gid 27}, {@code user alice,bob}, {@code group docker}, {@code exe
  * /usr/bin/foo}, {@code exe-sha256 <64 hex digits>}, {@code cgroup /system.slice/foo.service},
  * {@code label <glob>}, {@code descendant-of <pid>}; each means what the {@link Policy} factory of
- * the same name means. {@code #} starts a comment at the start of a line or after whitespace.
- * Blank lines are ignored. {@code docs/policies.md} is the full reference.
+ * the same name means. {@code #} starts a comment at the start of a line or after whitespace. Blank
+ * lines are ignored. {@code docs/policies.md} is the full reference.
  *
  * <p><b>When a rule cannot be checked</b> (a lookup fails, a value is unknown, the peer process is
  * gone), evaluation stays fail-closed without being needlessly strict: an {@code allow} rule that
@@ -42,8 +42,8 @@ import java.util.Objects;
  * policy file may name a user or group created later; a name that still resolves to nothing when
  * checked makes its rule an error (above), never a match.
  *
- * <p>Instances are immutable and thread-safe; {@link #toString()} prints canonical text that
- * parses back to an equal instance.
+ * <p>Instances are immutable and thread-safe; {@link #toString()} prints canonical text that parses
+ * back to an equal instance.
  */
 public final class PolicyRules implements Policy {
 
@@ -63,8 +63,8 @@ public final class PolicyRules implements Policy {
    * One rule: its effect, the condition it tests and the line it came from.
    *
    * @param effect what the rule decides when its condition matches
-   * @param condition the condition, a built-in {@link Policy}; its {@code toString()} is the
-   *     rule's text after the verb
+   * @param condition the condition, a built-in {@link Policy}; its {@code toString()} is the rule's
+   *     text after the verb
    * @param line the line the rule was parsed from, from 1 (0 when built in code)
    */
   public record Rule(Effect effect, Policy condition, int line) {
@@ -119,8 +119,8 @@ public final class PolicyRules implements Policy {
    * Reads and parses a policy file (UTF-8).
    *
    * @throws IOException if the file cannot be read
-   * @throws PolicySyntaxException naming the line and column of the first problem; its message
-   *     does not name the file
+   * @throws PolicySyntaxException naming the line and column of the first problem; its message does
+   *     not name the file
    */
   public static PolicyRules read(Path file) throws IOException {
     Objects.requireNonNull(file, "file");
@@ -271,14 +271,25 @@ public final class PolicyRules implements Policy {
             line.length() + 1);
       }
       Token kind = tokens.get(1);
-      boolean noArgument = switch (kind.text()) {
-        case "any", "same-user", "root" -> true;
-        case "uid", "gid", "user", "group", "exe", "exe-sha256", "cgroup", "label", "descendant-of" ->
-            false;
-        default ->
-            throw new PolicySyntaxException(
-                "unknown rule '" + kind.text() + "' (one of " + KINDS + ")", lineNumber, kind.column());
-      };
+      boolean noArgument =
+          switch (kind.text()) {
+            case "any", "same-user", "root" -> true;
+            case "uid",
+                "gid",
+                "user",
+                "group",
+                "exe",
+                "exe-sha256",
+                "cgroup",
+                "label",
+                "descendant-of" ->
+                false;
+            default ->
+                throw new PolicySyntaxException(
+                    "unknown rule '" + kind.text() + "' (one of " + KINDS + ")",
+                    lineNumber,
+                    kind.column());
+          };
       int expected = noArgument ? 2 : 3;
       if (tokens.size() < expected) {
         throw new PolicySyntaxException(
@@ -287,8 +298,13 @@ public final class PolicyRules implements Policy {
       if (tokens.size() > expected) {
         Token extra = tokens.get(expected);
         throw new PolicySyntaxException(
-            "unexpected '" + extra.text() + "' after '" + kind.text() + "'"
-                + (noArgument ? " (it takes no argument)"
+            "unexpected '"
+                + extra.text()
+                + "' after '"
+                + kind.text()
+                + "'"
+                + (noArgument
+                    ? " (it takes no argument)"
                     : " (one argument; separate list items with commas, no spaces)"),
             lineNumber,
             extra.column());
@@ -355,7 +371,9 @@ public final class PolicyRules implements Policy {
         };
       } catch (InvalidPathException e) {
         throw new PolicySyntaxException(
-            "not a valid path: '" + value + "' (" + e.getReason() + ")", lineNumber, argument.column());
+            "not a valid path: '" + value + "' (" + e.getReason() + ")",
+            lineNumber,
+            argument.column());
       } catch (PolicySyntaxException e) {
         throw e;
       } catch (IllegalArgumentException e) {
@@ -384,8 +402,15 @@ public final class PolicyRules implements Policy {
         }
         if (n < 0 || n > max || (what.equals("pid") && n == 0)) {
           throw new PolicySyntaxException(
-              "bad " + what + " '" + item + "' (a number from " + (what.equals("pid") ? 1 : 0)
-                  + " to " + max + ")",
+              "bad "
+                  + what
+                  + " '"
+                  + item
+                  + "' (a number from "
+                  + (what.equals("pid") ? 1 : 0)
+                  + " to "
+                  + max
+                  + ")",
               lineNumber,
               column);
         }

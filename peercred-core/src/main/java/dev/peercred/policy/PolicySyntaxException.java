@@ -3,8 +3,8 @@ package dev.peercred.policy;
 import java.io.Serial;
 
 /**
- * Thrown when policy text does not parse; the message starts with the line and column of the
- * first problem, both counted from 1, such as {@code line 3, column 7: unknown rule 'usr'}.
+ * Thrown when policy text does not parse; the message starts with the line and column of the first
+ * problem, both counted from 1, such as {@code line 3, column 7: unknown rule 'usr'}.
  */
 public class PolicySyntaxException extends IllegalArgumentException {
   @Serial private static final long serialVersionUID = 1L;

@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -70,11 +70,18 @@ final class Rules {
       return what + " name is empty";
     }
     if (!NAME.matcher(name).matches()) {
-      return "not a valid " + what + " name: '" + name
+      return "not a valid "
+          + what
+          + " name: '"
+          + name
           + "' (letters, digits, '_', '.', '-', at most 256, optional final '$')";
     }
     if (DIGITS.matcher(name).matches()) {
-      return what + " name is all digits: '" + name + "' (use " + (what.equals("user") ? "uid" : "gid")
+      return what
+          + " name is all digits: '"
+          + name
+          + "' (use "
+          + (what.equals("user") ? "uid" : "gid")
           + " for numeric ids)";
     }
     return null;
@@ -110,7 +117,8 @@ final class Rules {
       throw new IllegalArgumentException("label pattern is empty");
     }
     if (pattern.startsWith("#")) {
-      throw new IllegalArgumentException("label pattern starts with '#' (a comment in policy text)");
+      throw new IllegalArgumentException(
+          "label pattern starts with '#' (a comment in policy text)");
     }
     checkToken("label pattern", pattern);
     return pattern;
@@ -122,7 +130,12 @@ final class Rules {
       char c = value.charAt(i);
       if (c <= ' ' || c == 0x7F || Character.isWhitespace(c)) {
         throw new IllegalArgumentException(
-            what + " contains whitespace or a control character at index " + i + ": '" + value + "'");
+            what
+                + " contains whitespace or a control character at index "
+                + i
+                + ": '"
+                + value
+                + "'");
       }
     }
   }
@@ -337,7 +350,9 @@ final class Rules {
         }
       }
       Decision decision =
-          gids.isEmpty() ? Decision.deny(this + ": no group resolved") : inGroups(peer, gids, toString());
+          gids.isEmpty()
+              ? Decision.deny(this + ": no group resolved")
+              : inGroups(peer, gids, toString());
       if (!decision.allowed() && !unknown.isEmpty()) {
         return Decision.error(this + ": unknown group " + String.join(",", unknown));
       }
@@ -378,9 +393,9 @@ final class Rules {
 
   record ExecutableSha256(String hex) implements Policy {
     /**
-     * Digests of executables by device, inode, size and change time: a running executable cannot
-     * be written ({@code ETXTBSY}) and any change to a file moves its ctime, so a hit is the digest
-     * of the very bytes the process runs. Bounded; cleared when full.
+     * Digests of executables by device, inode, size and change time: a running executable cannot be
+     * written ({@code ETXTBSY}) and any change to a file moves its ctime, so a hit is the digest of
+     * the very bytes the process runs. Bounded; cleared when full.
      */
     private static final Map<String, String> DIGESTS = new ConcurrentHashMap<>();
 
@@ -494,7 +509,8 @@ final class Rules {
     int star = -1;
     int mark = 0;
     while (t < text.length()) {
-      if (p < pattern.length() && (pattern.charAt(p) == '?' || pattern.charAt(p) == text.charAt(t))) {
+      if (p < pattern.length()
+          && (pattern.charAt(p) == '?' || pattern.charAt(p) == text.charAt(t))) {
         p++;
         t++;
       } else if (p < pattern.length() && pattern.charAt(p) == '*') {
@@ -557,7 +573,8 @@ final class Rules {
         }
         reasons.add(d.reason());
       }
-      return Decision.allow("all of " + policies.size() + " allowed: " + String.join("; ", reasons));
+      return Decision.allow(
+          "all of " + policies.size() + " allowed: " + String.join("; ", reasons));
     }
 
     @Override
@@ -585,9 +602,11 @@ final class Rules {
         reasons.add(d.reason());
       }
       if (error != null) {
-        return Decision.error("none of " + policies.size() + " allowed, one failed: " + error.reason());
+        return Decision.error(
+            "none of " + policies.size() + " allowed, one failed: " + error.reason());
       }
-      return Decision.deny("none of " + policies.size() + " allowed: " + String.join("; ", reasons));
+      return Decision.deny(
+          "none of " + policies.size() + " allowed: " + String.join("; ", reasons));
     }
 
     @Override

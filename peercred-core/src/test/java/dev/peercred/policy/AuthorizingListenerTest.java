@@ -90,21 +90,28 @@ class AuthorizingListenerTest {
       assertEquals("hello\n", Peers.output(allowed));
       if (listener.refusals() == 0) {
         // the allowed client connected first: accept once more to meet the refused one
-        Thread.ofVirtual().start(() -> {
-          try {
-            listener.accept().close();
-          } catch (IOException e) {
-            // closed at the end of the test
-          }
-        });
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    listener.accept().close();
+                  } catch (IOException e) {
+                    // closed at the end of the test
+                  }
+                });
       }
       assertEquals("Unauthorized access\n", Peers.output(refused));
       assertEquals(1, listener.refusals());
       assertTrue(
           auditLines.stream()
-              .anyMatch(l -> l.startsWith("WARNING connection DENY ") && l.contains(" uid=1002 ")
-                  && l.contains(" gid=1002 ") && l.contains(" pid=") && l.contains(" exe=/usr/bin/python3")
-                  && l.contains("reason=\"uid 1001 does not match uid 1002\"")),
+              .anyMatch(
+                  l ->
+                      l.startsWith("WARNING connection DENY ")
+                          && l.contains(" uid=1002 ")
+                          && l.contains(" gid=1002 ")
+                          && l.contains(" pid=")
+                          && l.contains(" exe=/usr/bin/python3")
+                          && l.contains("reason=\"uid 1001 does not match uid 1002\"")),
           auditLines.toString());
       assertTrue(
           auditLines.stream()
@@ -124,13 +131,15 @@ class AuthorizingListenerTest {
             AuthorizingListener.wrap(raw, broken, AuthorizingListener.UNAUTHORIZED)) {
       Path socket = raw.localAddress().path().orElseThrow();
       Process refused = Peers.client(socket, 1001, 1001, List.of(), "");
-      Thread.ofVirtual().start(() -> {
-        try {
-          listener.accept().close();
-        } catch (IOException e) {
-          // closed at the end of the test
-        }
-      });
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  listener.accept().close();
+                } catch (IOException e) {
+                  // closed at the end of the test
+                }
+              });
       assertEquals("Unauthorized access\n", Peers.output(refused));
       assertEquals(1, listener.refusals());
       assertTrue(
@@ -146,13 +155,15 @@ class AuthorizingListenerTest {
         AuthorizingListener listener = AuthorizingListener.wrap(raw, Policy.root())) {
       Path socket = raw.localAddress().path().orElseThrow();
       Process refused = Peers.client(socket, 1001, 1001, List.of(), "");
-      Thread.ofVirtual().start(() -> {
-        try {
-          listener.accept().close();
-        } catch (IOException e) {
-          // closed at the end of the test
-        }
-      });
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  listener.accept().close();
+                } catch (IOException e) {
+                  // closed at the end of the test
+                }
+              });
       assertEquals("", Peers.output(refused));
       assertEquals(1, listener.refusals());
     }
@@ -162,7 +173,10 @@ class AuthorizingListenerTest {
   void decisionsAreRecordedAsJfrEvents() throws Exception {
     Path jfr = dir.resolve("audit.jfr");
     CommandPolicy commands =
-        CommandPolicy.builder().command("get", Policy.anyone()).command("set", Policy.uid(0)).build();
+        CommandPolicy.builder()
+            .command("get", Policy.anyone())
+            .command("set", Policy.uid(0))
+            .build();
     try (Recording recording = new Recording()) {
       recording.enable("dev.peercred.ConnectionDecision");
       recording.enable("dev.peercred.CommandDecision");

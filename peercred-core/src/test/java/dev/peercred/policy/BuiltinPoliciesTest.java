@@ -92,7 +92,8 @@ class BuiltinPoliciesTest {
       assertEquals(Outcome.ERROR, unknown.outcome());
       assertTrue(unknown.reason().contains("unknown user no-such-user-x"), unknown.reason());
       // A known name that matches wins over an unknown one.
-      assertEquals(Outcome.ALLOW, outcome(Policy.user("no-such-user-x", "daemon"), peer.connection()));
+      assertEquals(
+          Outcome.ALLOW, outcome(Policy.user("no-such-user-x", "daemon"), peer.connection()));
     }
   }
 
@@ -124,8 +125,7 @@ class BuiltinPoliciesTest {
       // /usr/bin/python3 is a symbolic link to python3.x: the rule path is made canonical.
       assertEquals(Outcome.ALLOW, outcome(Policy.executable(Peers.PYTHON), peer.connection()));
       assertEquals(
-          Outcome.ALLOW,
-          outcome(Policy.executable(Peers.PYTHON.toRealPath()), peer.connection()));
+          Outcome.ALLOW, outcome(Policy.executable(Peers.PYTHON.toRealPath()), peer.connection()));
       assertEquals(Outcome.DENY, outcome(Policy.executable(Peers.SETPRIV), peer.connection()));
       assertEquals(
           Outcome.DENY, outcome(Policy.executable(Path.of("/no/such/exe")), peer.connection()));
@@ -141,8 +141,7 @@ class BuiltinPoliciesTest {
       Peers.assumeIdentityDetails(peer.connection());
       assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(python), peer.connection()));
       assertEquals(
-          Outcome.ALLOW,
-          outcome(Policy.executableSha256(python.toUpperCase()), peer.connection()));
+          Outcome.ALLOW, outcome(Policy.executableSha256(python.toUpperCase()), peer.connection()));
       assertEquals(Outcome.DENY, outcome(Policy.executableSha256(setpriv), peer.connection()));
     }
   }
@@ -151,7 +150,8 @@ class BuiltinPoliciesTest {
   void executableSha256SeesAChangedFileOnceItRunsAgain() throws Exception {
     Path copy = dir.resolve("python-copy");
     Files.copy(Peers.PYTHON.toRealPath(), copy);
-    Files.setPosixFilePermissions(copy, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        copy, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     String before = sha256(copy);
     try (UnixListener listener = Peers.listen(dir)) {
       Path socket = listener.localAddress().path().orElseThrow();
@@ -203,8 +203,7 @@ class BuiltinPoliciesTest {
         assertEquals(Outcome.DENY, outcome(Policy.securityLabel("*"), peer.connection()));
       } else {
         assertEquals(Outcome.ALLOW, outcome(Policy.securityLabel("*"), peer.connection()));
-        assertEquals(
-            Outcome.ALLOW, outcome(Policy.securityLabel(label.get()), peer.connection()));
+        assertEquals(Outcome.ALLOW, outcome(Policy.securityLabel(label.get()), peer.connection()));
         assertEquals(
             Outcome.DENY, outcome(Policy.securityLabel(label.get() + "x"), peer.connection()));
       }
@@ -264,9 +263,10 @@ class BuiltinPoliciesTest {
   void combinatorsUseThreeValuedLogic() throws Exception {
     Policy allow = peer -> Decision.allow("yes");
     Policy deny = peer -> Decision.deny("no");
-    Policy error = peer -> {
-      throw new IllegalStateException("boom");
-    };
+    Policy error =
+        peer -> {
+          throw new IllegalStateException("boom");
+        };
     try (UnixListener listener = Peers.listen(dir);
         var peer = Peers.accept(listener, 1001, 1001, List.of())) {
       PeerIdentity id = peer.connection().peerIdentity();

@@ -82,9 +82,7 @@ final class Peers {
     if (groups.isEmpty()) {
       command.add("--clear-groups");
     } else {
-      command.add(
-          "--groups="
-              + String.join(",", groups.stream().map(String::valueOf).toList()));
+      command.add("--groups=" + String.join(",", groups.stream().map(String::valueOf).toList()));
     }
     command.addAll(List.of(python.toString(), "-c", CLIENT, socket.toString(), input));
     return new ProcessBuilder(command).redirectErrorStream(false).start();
@@ -99,7 +97,9 @@ final class Peers {
     return out;
   }
 
-  /** Accepts one connection from a client started as {@code uid}/{@code gid}; the caller closes it. */
+  /**
+   * Accepts one connection from a client started as {@code uid}/{@code gid}; the caller closes it.
+   */
   static Accepted accept(UnixListener listener, long uid, long gid, List<Long> groups)
       throws IOException {
     Process client = client(listener.localAddress().path().orElseThrow(), uid, gid, groups, "");

@@ -81,11 +81,22 @@ class PolicyFailsClosedPropertiesTest {
         Arbitraries.strings().withChars("abc/._-").ofMaxLength(16).map(s -> "/" + s);
     return Arbitraries.oneOf(
         path.map(p -> "exe " + p),
-        Arbitraries.strings().withChars("0123456789abcdef").ofLength(64).map(h -> "exe-sha256 " + h),
+        Arbitraries.strings()
+            .withChars("0123456789abcdef")
+            .ofLength(64)
+            .map(h -> "exe-sha256 " + h),
         path.map(p -> "cgroup " + p),
-        Arbitraries.strings().withChars("abc:_*?").ofMinLength(1).ofMaxLength(8).map(l -> "label " + l),
+        Arbitraries.strings()
+            .withChars("abc:_*?")
+            .ofMinLength(1)
+            .ofMaxLength(8)
+            .map(l -> "label " + l),
         Arbitraries.integers().between(1, 1 << 22).map(p -> "descendant-of " + p),
-        Arbitraries.strings().withChars("abcxyz_").ofMinLength(1).ofMaxLength(8).map(g -> "group " + g));
+        Arbitraries.strings()
+            .withChars("abcxyz_")
+            .ofMinLength(1)
+            .ofMaxLength(8)
+            .map(g -> "group " + g));
   }
 
   private static Arbitrary<String> anyCondition() {

@@ -50,7 +50,8 @@ class PolicyNamespaceTest {
     Map<String, String> seen = new HashMap<>();
     List<String> lines = new ArrayList<>();
     try (BufferedReader out =
-        new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = out.readLine()) != null && !line.equals("READY")) {
         lines.add(line);

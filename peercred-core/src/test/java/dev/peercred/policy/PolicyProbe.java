@@ -34,7 +34,8 @@ public final class PolicyProbe {
         policies.put("deny-list", PolicyRules.parse("deny uid 1234\ndefault allow\n"));
         policies.put("deny-exe-list", PolicyRules.parse("deny exe /usr/bin/nc\ndefault allow\n"));
         for (var e : policies.entrySet()) {
-          System.out.println(e.getKey() + "=" + e.getValue().decide(connection.peerIdentity()).outcome());
+          System.out.println(
+              e.getKey() + "=" + e.getValue().decide(connection.peerIdentity()).outcome());
         }
       }
     }

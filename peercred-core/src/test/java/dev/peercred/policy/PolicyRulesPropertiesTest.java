@@ -54,24 +54,45 @@ class PolicyRulesPropertiesTest {
 
   private static final List<String> WORDS =
       List.of(
-          "allow", "deny", "default", "any", "same-user", "root", "uid", "gid", "user", "group",
-          "exe", "exe-sha256", "cgroup", "label", "descendant-of", "#", "", ",");
+          "allow",
+          "deny",
+          "default",
+          "any",
+          "same-user",
+          "root",
+          "uid",
+          "gid",
+          "user",
+          "group",
+          "exe",
+          "exe-sha256",
+          "cgroup",
+          "label",
+          "descendant-of",
+          "#",
+          "",
+          ",");
 
   @Provide
   Arbitrary<String> nearValid() {
     Arbitrary<String> word = Arbitraries.of(WORDS);
     Arbitrary<String> junk =
-        Arbitraries.strings().withChars("0123456789,-/abc_.$#*?:AZ\u00e9\u2003\ud800").ofMaxLength(12);
+        Arbitraries.strings()
+            .withChars("0123456789,-/abc_.$#*?:AZ\u00e9\u2003\ud800")
+            .ofMaxLength(12);
     Arbitrary<String> token = Arbitraries.oneOf(word, word, junk);
-    Arbitrary<String> line =
-        token.list().ofMaxSize(5).map(tokens -> String.join(" ", tokens));
+    Arbitrary<String> line = token.list().ofMaxSize(5).map(tokens -> String.join(" ", tokens));
     return line.list().ofMaxSize(8).map(lines -> String.join("\n", lines));
   }
 
   @Provide
   Arbitrary<String> validPolicy() {
     Arbitrary<String> ids =
-        Arbitraries.longs().between(0, 4294967294L).list().ofMinSize(1).ofMaxSize(4)
+        Arbitraries.longs()
+            .between(0, 4294967294L)
+            .list()
+            .ofMinSize(1)
+            .ofMaxSize(4)
             .map(list -> String.join(",", list.stream().map(String::valueOf).toList()));
     Arbitrary<String> name =
         Arbitraries.strings().withChars("abcxyz_").ofMinLength(1).ofMaxLength(8);
@@ -95,7 +116,8 @@ class PolicyRulesPropertiesTest {
             glob.map(s -> "label " + s),
             Arbitraries.integers().between(1, Integer.MAX_VALUE).map(p -> "descendant-of " + p));
     Arbitrary<String> rule =
-        Combinators.combine(Arbitraries.of("allow", "deny"), condition, Arbitraries.of("", "  # why"))
+        Combinators.combine(
+                Arbitraries.of("allow", "deny"), condition, Arbitraries.of("", "  # why"))
             .as((verb, cond, comment) -> verb + " " + cond + comment);
     return Combinators.combine(
             rule.list().ofMaxSize(10), Arbitraries.of("", "default allow", "default deny"))

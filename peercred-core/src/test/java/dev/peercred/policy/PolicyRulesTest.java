@@ -183,7 +183,8 @@ class PolicyRulesTest {
   void readsPolicyFiles() throws Exception {
     Path file = dir.resolve("policy");
     Files.writeString(file, "allow same-user\n");
-    assertEquals(List.of(new PolicyRules.Rule(Effect.ALLOW, Policy.sameUser(), 1)),
+    assertEquals(
+        List.of(new PolicyRules.Rule(Effect.ALLOW, Policy.sameUser(), 1)),
         PolicyRules.read(file).rules());
     assertThrows(java.nio.file.NoSuchFileException.class, () -> PolicyRules.read(dir.resolve("x")));
   }

@@ -14,8 +14,8 @@ import java.util.Arrays;
  * <p>Every line a client sends comes back prefixed with {@code "> "}. A client whose uid differs
  * from the server's, root included unless the server runs as root, reads {@code "Unauthorized
  * access\n"} and then a clean end of stream, and the server logs {@code UID mismatch (<client uid>
- * != <server uid>). Closing connection.} Each connection is served by its own virtual thread.
- * Lines longer than {@link #MAX_LINE} bytes end the connection with an error message.
+ * != <server uid>). Closing connection.} Each connection is served by its own virtual thread. Lines
+ * longer than {@link #MAX_LINE} bytes end the connection with an error message.
  */
 public final class EchoServer implements AutoCloseable {
   /** The article's socket path. */
@@ -113,7 +113,9 @@ public final class EchoServer implements AutoCloseable {
         if (in[i] == '\n') {
           int lineLength = i + 1 - start;
           if (out.length < outLength + PREFIX.length + lineLength) {
-            out = Arrays.copyOf(out, Math.max(out.length * 2, outLength + PREFIX.length + lineLength));
+            out =
+                Arrays.copyOf(
+                    out, Math.max(out.length * 2, outLength + PREFIX.length + lineLength));
           }
           System.arraycopy(PREFIX, 0, out, outLength, PREFIX.length);
           System.arraycopy(in, start, out, outLength + PREFIX.length, lineLength);
@@ -143,7 +145,10 @@ public final class EchoServer implements AutoCloseable {
     EchoServer server = bind(socket);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close));
     System.err.println(
-        "echo server listening on " + server.listener().localAddress() + ", answering uid " + server.ownerUid);
+        "echo server listening on "
+            + server.listener().localAddress()
+            + ", answering uid "
+            + server.ownerUid);
     server.run();
   }
 }

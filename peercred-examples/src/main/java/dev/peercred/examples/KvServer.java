@@ -168,7 +168,9 @@ public final class KvServer implements AutoCloseable {
     private static final long serialVersionUID = 1L;
   }
 
-  /** Reads one line without its newline (and a carriage return before it); null at end of stream. */
+  /**
+   * Reads one line without its newline (and a carriage return before it); null at end of stream.
+   */
   private static String readLine(InputStream in) throws IOException {
     ByteArrayOutputStream line = new ByteArrayOutputStream();
     while (true) {
@@ -178,7 +180,8 @@ public final class KvServer implements AutoCloseable {
       }
       if (b == '\n') {
         byte[] bytes = line.toByteArray();
-        int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        int length =
+            bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
         return new String(bytes, 0, length, StandardCharsets.UTF_8);
       }
       if (line.size() == MAX_LINE) {
@@ -196,8 +199,8 @@ public final class KvServer implements AutoCloseable {
 
   /**
    * Runs the server: {@code KvServer SOCKET READERS WRITERS}, each a comma-separated list of
-   * principals (see {@link #principals(List)}); without them, only this process's user may read
-   * and write.
+   * principals (see {@link #principals(List)}); without them, only this process's user may read and
+   * write.
    */
   public static void main(String[] args) throws IOException {
     Path socket = args.length > 0 ? Path.of(args[0]) : DEFAULT_SOCKET;

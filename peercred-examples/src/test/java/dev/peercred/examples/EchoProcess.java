@@ -28,7 +28,8 @@ final class EchoProcess implements AutoCloseable {
   /**
    * Starts {@code prefix... java jvmOptions... EchoServer socket} and waits until it answers.
    *
-   * @param prefix a command that runs the JVM (for example {@code prlimit --nofile=N:N --}), or none
+   * @param prefix a command that runs the JVM (for example {@code prlimit --nofile=N:N --}), or
+   *     none
    */
   static EchoProcess start(Path dir, List<String> prefix, String... jvmOptions) throws Exception {
     return start(dir, prefix, EchoServer.class, jvmOptions);
@@ -49,10 +50,7 @@ final class EchoProcess implements AutoCloseable {
     command.add(main.getName());
     command.add(socket.toString());
     Process process =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile())
-            .start();
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     EchoProcess echo = new EchoProcess(process, socket, log);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {

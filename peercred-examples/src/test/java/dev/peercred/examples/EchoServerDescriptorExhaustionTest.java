@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs the echo server in a child JVM whose descriptor limit is small ({@code prlimit
- * --nofile}), fills its descriptor table with connections, and checks that it reports {@code
- * EMFILE}, backs off instead of spinning, stays alive, and serves again, including the clients
- * that waited in the listen backlog meanwhile, once descriptors are free.
+ * Runs the echo server in a child JVM whose descriptor limit is small ({@code prlimit --nofile}),
+ * fills its descriptor table with connections, and checks that it reports {@code EMFILE}, backs off
+ * instead of spinning, stays alive, and serves again, including the clients that waited in the
+ * listen backlog meanwhile, once descriptors are free.
  */
 @Timeout(120)
 class EchoServerDescriptorExhaustionTest {
@@ -36,7 +36,8 @@ class EchoServerDescriptorExhaustionTest {
     List<UnixConnection> fillers = new ArrayList<>();
     List<UnixConnection> queued = new ArrayList<>();
     try (EchoProcess echo =
-        EchoProcess.start(dir, List.of("/usr/bin/prlimit", "--nofile=" + LIMIT + ":" + LIMIT, "--"))) {
+        EchoProcess.start(
+            dir, List.of("/usr/bin/prlimit", "--nofile=" + LIMIT + ":" + LIMIT, "--"))) {
       int idle = echo.openDescriptors();
       assertTrue(idle < LIMIT - 20, "the JVM alone uses " + idle + " descriptors");
 

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Clients that connect and never send, and clients that send without ever reading the answers
- * (so the server's writes to them block), do not stall accepting or serving anyone else: each
+ * Clients that connect and never send, and clients that send without ever reading the answers (so
+ * the server's writes to them block), do not stall accepting or serving anyone else: each
  * connection waits on its own virtual thread, parked, holding no carrier.
  */
 @Timeout(60)
@@ -42,7 +42,8 @@ class EchoServerHostilePeersTest {
             Thread.ofVirtual()
                 .start(
                     () -> {
-                      byte[] lines = "0123456789abcdef\n".repeat(4096).getBytes(StandardCharsets.US_ASCII);
+                      byte[] lines =
+                          "0123456789abcdef\n".repeat(4096).getBytes(StandardCharsets.US_ASCII);
                       try {
                         while (true) {
                           flooder.writeFully(lines, 0, lines.length); // never reads the echoes

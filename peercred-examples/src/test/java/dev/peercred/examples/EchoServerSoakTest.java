@@ -116,7 +116,8 @@ class EchoServerSoakTest {
           "descriptors: " + openDescriptors() + ", baseline " + baselineFds);
       long heap = usedHeapAfterGc();
       System.out.printf("soak: heap %d KiB after, %d KiB before%n", heap >> 10, baselineHeap >> 10);
-      assertTrue(heap < baselineHeap + (32 << 20), "heap grew from " + baselineHeap + " to " + heap);
+      assertTrue(
+          heap < baselineHeap + (32 << 20), "heap grew from " + baselineHeap + " to " + heap);
       assertEquals("> after", roundTrip(socket, "after"));
     } finally {
       server.close();
@@ -211,7 +212,8 @@ class EchoServerSoakTest {
     try (Stream<Path> files = Files.walk(root)) {
       for (Path file : (Iterable<Path>) files::iterator) {
         Files.setPosixFilePermissions(
-            file, PosixFilePermissions.fromString(Files.isDirectory(file) ? "rwxr-xr-x" : "rw-r--r--"));
+            file,
+            PosixFilePermissions.fromString(Files.isDirectory(file) ? "rwxr-xr-x" : "rw-r--r--"));
       }
     }
     return entries;

@@ -91,7 +91,8 @@ class EchoServerTest {
       String out =
           run(
               Processes.python(
-                  Processes.LINE_CLIENT.replace("data = b\"\"", "s.shutdown(socket.SHUT_WR)\ndata = b\"\""),
+                  Processes.LINE_CLIENT.replace(
+                      "data = b\"\"", "s.shutdown(socket.SHUT_WR)\ndata = b\"\""),
                   socket.toString(),
                   "hello",
                   "world"));
@@ -114,7 +115,8 @@ class EchoServerTest {
                   Processes.python(Processes.LINE_CLIENT, socket.toString(), "let me in")));
       assertEquals("Unauthorized access\n", out);
       assertTrue(
-          log.contains("UID mismatch (65534 != " + owner + "). Closing connection."), log.toString());
+          log.contains("UID mismatch (65534 != " + owner + "). Closing connection."),
+          log.toString());
     }
   }
 
@@ -132,7 +134,8 @@ class EchoServerTest {
             .start();
     try {
       BufferedReader serverOutput =
-          new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+          new BufferedReader(
+              new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
       String banner = serverOutput.readLine();
       assertTrue(banner != null && banner.contains("listening"), "server said: " + banner);
       try (UnixConnection client = UnixConnection.connect(socket)) {
@@ -218,7 +221,8 @@ class EchoServerTest {
               .start();
       try {
         BufferedReader out =
-            new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            new BufferedReader(
+                new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
         assertEquals("held " + count, out.readLine(), "every connection was echoed once");
         long held = Processes.openDescriptors() - baseline;
         assertTrue(held >= count, "server holds " + held + " connections");

@@ -53,8 +53,15 @@ class KvServerTest {
   private static String run(Path socket, long uid, String commands) throws Exception {
     Process p =
         new ProcessBuilder(
-                "/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups",
-                "/usr/bin/python3", "-c", CLIENT, socket.toString(), commands)
+                "/usr/bin/setpriv",
+                "--reuid=" + uid,
+                "--regid=" + uid,
+                "--clear-groups",
+                "/usr/bin/python3",
+                "-c",
+                CLIENT,
+                socket.toString(),
+                commands)
             .start();
     assertTrue(p.waitFor(20, TimeUnit.SECONDS), "client hung");
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -65,9 +72,11 @@ class KvServerTest {
   @Test
   void readersGetWritersSetOthersAreRefusedAndEveryCommandIsAudited() throws Exception {
     Assumptions.assumeTrue(
-        Files.isExecutable(Path.of("/usr/bin/python3")) && Files.isExecutable(Path.of("/usr/bin/setpriv")),
+        Files.isExecutable(Path.of("/usr/bin/python3"))
+            && Files.isExecutable(Path.of("/usr/bin/setpriv")),
         "needs /usr/bin/python3 and /usr/bin/setpriv");
-    Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "needs root for setpriv");
+    Assumptions.assumeTrue(
+        "root".equals(System.getProperty("user.name")), "needs root for setpriv");
     List<String> audit = new CopyOnWriteArrayList<>();
     Logger jul = Logger.getLogger(Audit.LOGGER_NAME);
     Handler handler =
@@ -95,7 +104,8 @@ class KvServerTest {
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
       Thread.ofVirtual().start(server::run);
 
-      assertEquals("ok\nok blue\nok\n", run(socket, WRITER, "set color blue\nget color\nset n 2 3\n"));
+      assertEquals(
+          "ok\nok blue\nok\n", run(socket, WRITER, "set color blue\nget color\nset n 2 3\n"));
       assertEquals(
           "ok blue\nok 2 3\nnot found\ndenied\nerror: unknown command (get KEY, set KEY VALUE)\n",
           run(socket, READER, "get color\nget n\nget missing\nset color red\ndrop color\n"));
@@ -108,17 +118,24 @@ class KvServerTest {
       jul.removeHandler(handler);
     }
     assertTrue(
-        audit.stream().anyMatch(l -> l.startsWith("command set DENY ") && l.contains("uid=" + READER)
-            && l.matches(".* pid=\\d+ .*")),
+        audit.stream()
+            .anyMatch(
+                l ->
+                    l.startsWith("command set DENY ")
+                        && l.contains("uid=" + READER)
+                        && l.matches(".* pid=\\d+ .*")),
         audit.toString());
     assertTrue(
-        audit.stream().anyMatch(l -> l.startsWith("command set ALLOW ") && l.contains("uid=" + WRITER)),
+        audit.stream()
+            .anyMatch(l -> l.startsWith("command set ALLOW ") && l.contains("uid=" + WRITER)),
         audit.toString());
     assertTrue(
-        audit.stream().anyMatch(l -> l.startsWith("command get ALLOW ") && l.contains("uid=" + READER)),
+        audit.stream()
+            .anyMatch(l -> l.startsWith("command get ALLOW ") && l.contains("uid=" + READER)),
         audit.toString());
     assertTrue(
-        audit.stream().anyMatch(l -> l.startsWith("connection DENY ") && l.contains("uid=" + OTHER)),
+        audit.stream()
+            .anyMatch(l -> l.startsWith("connection DENY ") && l.contains("uid=" + OTHER)),
         audit.toString());
   }
 

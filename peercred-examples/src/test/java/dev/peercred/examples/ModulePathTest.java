@@ -43,7 +43,8 @@ class ModulePathTest {
             .start();
     try {
       BufferedReader output =
-          new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+          new BufferedReader(
+              new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
       String banner = output.readLine();
       assertTrue(banner != null && banner.contains("listening"), "server said: " + banner);
       assertFalse(banner.contains("WARNING"), banner);

@@ -18,7 +18,8 @@ final class EventLoops {
     if (!Epoll.isAvailable()) {
       throw new UnsupportedOperationException(
           "peercred-grpc needs Netty's epoll transport (Linux x86_64 or aarch64), which did not"
-              + " load: " + Epoll.unavailabilityCause(),
+              + " load: "
+              + Epoll.unavailabilityCause(),
           Epoll.unavailabilityCause());
     }
   }

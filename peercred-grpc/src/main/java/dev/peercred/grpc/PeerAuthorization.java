@@ -54,10 +54,10 @@ public final class PeerAuthorization {
     private Builder() {}
 
     /**
-     * Also audits allowed calls (off by default: a busy server makes many). Denied calls are
-     * always audited: a {@code dev.peercred.audit} log line and a {@code
-     * dev.peercred.CommandDecision} JFR event ({@link Audit#command}), whose command is the full
-     * method name and whose endpoint is the server's socket.
+     * Also audits allowed calls (off by default: a busy server makes many). Denied calls are always
+     * audited: a {@code dev.peercred.audit} log line and a {@code dev.peercred.CommandDecision} JFR
+     * event ({@link Audit#command}), whose command is the full method name and whose endpoint is
+     * the server's socket.
      */
     public Builder auditAllowedCalls(boolean audit) {
       auditAllowed = audit;
@@ -131,7 +131,10 @@ public final class PeerAuthorization {
       }
       Decision decision = policy.decide(caller); // fails closed: a throw is an ERROR
       if (auditAllowed || !decision.allowed()) {
-        Audit.command(caller, method.getFullMethodName(), decision,
+        Audit.command(
+            caller,
+            method.getFullMethodName(),
+            decision,
             String.valueOf(call.getAttributes().get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR)));
       }
       if (!decision.allowed()) {

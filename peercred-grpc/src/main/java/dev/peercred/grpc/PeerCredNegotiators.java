@@ -31,8 +31,8 @@ import java.util.function.Function;
  * public grpc API only; {@code GrpcInternalsTest} fails loudly if an upgrade breaks this class.
  *
  * <p>Server chain per connection: {@code waitUntilActiveHandler} (sets the local and remote
- * address) → {@link ServerHandler} (reads {@code SO_PEERCRED} from the accepted descriptor,
- * sets {@link PeerIdentities#TRANSPORT_ATTR_PEER_IDENTITY} and {@link
+ * address) → {@link ServerHandler} (reads {@code SO_PEERCRED} from the accepted descriptor, sets
+ * {@link PeerIdentities#TRANSPORT_ATTR_PEER_IDENTITY} and {@link
  * SecurityLevel#PRIVACY_AND_INTEGRITY}) → {@code grpcNegotiationHandler} (hands the attributes to
  * the transport). The client chain is the same with {@link ClientHandler}, which also checks the
  * server's identity before any call is sent.
@@ -58,8 +58,7 @@ final class PeerCredNegotiators {
    * Channel credentials whose transports carry the server's identity, and fail every call with
    * {@code UNAVAILABLE} when {@code check} returns a reason to distrust the server.
    */
-  static ChannelCredentials channelCredentials(
-      Function<PeerIdentity, Optional<String>> check) {
+  static ChannelCredentials channelCredentials(Function<PeerIdentity, Optional<String>> check) {
     InternalProtocolNegotiator.ProtocolNegotiator negotiator =
         new Negotiator(
             gh ->
@@ -138,7 +137,9 @@ final class PeerCredNegotiators {
         peer = readPeer(ctx.channel());
       } catch (IOException | RuntimeException e) {
         // Fail closed: a connection whose caller is unknown never reaches a handler.
-        LOG.log(Level.WARNING, "closing connection: cannot read the caller's identity: {0}",
+        LOG.log(
+            Level.WARNING,
+            "closing connection: cannot read the caller's identity: {0}",
             e.toString());
         ctx.close();
         return;

@@ -27,9 +27,9 @@ import java.util.Optional;
  * }
  * }
  *
- * <p>The identity is read once per connection, before the connection's first call is accepted,
- * and is shared by every call on that connection. A connection whose identity cannot be read is
- * closed. Interceptors can read it from {@link ServerCall#getAttributes()} with {@link
+ * <p>The identity is read once per connection, before the connection's first call is accepted, and
+ * is shared by every call on that connection. A connection whose identity cannot be read is closed.
+ * Interceptors can read it from {@link ServerCall#getAttributes()} with {@link
  * #TRANSPORT_ATTR_PEER_IDENTITY} (or {@link #fromCall}); on a client made by {@link
  * UnixChannelBuilder} the same key on {@code ClientCall.getAttributes()} holds the server's
  * identity.
@@ -57,8 +57,8 @@ public final class PeerIdentities {
   /**
    * Returns the identity of the process that made the current call.
    *
-   * @throws StatusRuntimeException with {@code UNAUTHENTICATED} if the current context carries
-   *     no identity: called outside a call, on another thread without the call's context, or on a
+   * @throws StatusRuntimeException with {@code UNAUTHENTICATED} if the current context carries no
+   *     identity: called outside a call, on another thread without the call's context, or on a
    *     server without {@link #newPeerIdentifyingServerInterceptor()} (which {@link
    *     UnixServerBuilder} installs)
    */
@@ -76,8 +76,8 @@ public final class PeerIdentities {
   }
 
   /**
-   * Returns the peer identity of a call's transport; empty if the transport has none (a server
-   * not built by {@link UnixServerBuilder}, e.g. on TCP).
+   * Returns the peer identity of a call's transport; empty if the transport has none (a server not
+   * built by {@link UnixServerBuilder}, e.g. on TCP).
    */
   public static Optional<PeerIdentity> fromCall(ServerCall<?, ?> call) {
     Objects.requireNonNull(call, "call");
@@ -112,8 +112,8 @@ public final class PeerIdentities {
         call.close(noIdentity(call), new Metadata());
         return new ServerCall.Listener<>() {};
       }
-      return Contexts.interceptCall(Context.current().withValue(CONTEXT_KEY, peer), call, headers,
-          next);
+      return Contexts.interceptCall(
+          Context.current().withValue(CONTEXT_KEY, peer), call, headers, next);
     }
 
     @Override

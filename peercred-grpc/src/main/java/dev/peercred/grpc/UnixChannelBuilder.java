@@ -35,12 +35,13 @@ import java.util.Optional;
  * identity is also available to client interceptors as {@link
  * PeerIdentities#TRANSPORT_ATTR_PEER_IDENTITY} on {@code ClientCall.getAttributes()}.
  *
- * <p>The channel is plaintext HTTP/2 over the socket and uses event loops shared by all channels
- * of this module (daemon threads); shut the channel down as usual.
+ * <p>The channel is plaintext HTTP/2 over the socket and uses event loops shared by all channels of
+ * this module (daemon threads); shut the channel down as usual.
  */
 public final class UnixChannelBuilder extends ForwardingChannelBuilder2<UnixChannelBuilder> {
   private final NettyChannelBuilder delegate;
   private final List<Policy> expectations = new ArrayList<>();
+
   /** Filled by {@link #build()}; the negotiator reads it when a connection is made. */
   private volatile List<Policy> frozen = List.of();
 

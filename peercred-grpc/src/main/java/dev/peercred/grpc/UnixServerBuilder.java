@@ -33,12 +33,12 @@ import java.util.concurrent.TimeUnit;
  *     .start();
  * }
  *
- * <p>Each accepted connection's identity is read from the kernel ({@code SO_PEERCRED}) before
- * any of its calls is accepted; a connection whose identity cannot be read is closed. The
- * transport reports {@link io.grpc.SecurityLevel#PRIVACY_AND_INTEGRITY} (the bytes never leave
- * the kernel, as grpc-go's local credentials say), and {@code Grpc.TRANSPORT_ATTR_REMOTE_ADDR} and
- * {@code TRANSPORT_ATTR_LOCAL_ADDR} keep Netty's domain socket addresses. {@link #build()} adds
- * {@link PeerIdentities#newPeerIdentifyingServerInterceptor()} as the outermost interceptor.
+ * <p>Each accepted connection's identity is read from the kernel ({@code SO_PEERCRED}) before any
+ * of its calls is accepted; a connection whose identity cannot be read is closed. The transport
+ * reports {@link io.grpc.SecurityLevel#PRIVACY_AND_INTEGRITY} (the bytes never leave the kernel, as
+ * grpc-go's local credentials say), and {@code Grpc.TRANSPORT_ATTR_REMOTE_ADDR} and {@code
+ * TRANSPORT_ATTR_LOCAL_ADDR} keep Netty's domain socket addresses. {@link #build()} adds {@link
+ * PeerIdentities#newPeerIdentifyingServerInterceptor()} as the outermost interceptor.
  *
  * <p>On {@link Server#start()} a socket file left by a dead server is replaced; a live server's
  * makes {@code start} fail with {@link AddressInUseException}. The socket file takes the process

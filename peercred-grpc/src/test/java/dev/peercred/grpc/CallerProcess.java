@@ -13,9 +13,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A client run as a separate process (often as another user): {@code CallerProcess SOCKET
- * CHANNELS CALLS_PER_CHANNEL}. Prints {@code SELF pid uid gid}, then one line per call: {@code OK
- * <server's view of the caller>} or {@code STATUS <code> <description>}.
+ * A client run as a separate process (often as another user): {@code CallerProcess SOCKET CHANNELS
+ * CALLS_PER_CHANNEL}. Prints {@code SELF pid uid gid}, then one line per call: {@code OK <server's
+ * view of the caller>} or {@code STATUS <code> <description>}.
  */
 public final class CallerProcess {
   private CallerProcess() {}

@@ -53,30 +53,54 @@ class GrpcInternalsTest {
 
   @Test
   void internalNegotiatorApiIsStillThere() throws Exception {
-    expect(NETTY + "InternalNettyServerCredentials", "create",
+    expect(
+        NETTY + "InternalNettyServerCredentials",
+        "create",
         NETTY + "InternalProtocolNegotiator$ProtocolNegotiator");
-    expect(NETTY + "InternalNettyChannelCredentials", "create",
+    expect(
+        NETTY + "InternalNettyChannelCredentials",
+        "create",
         NETTY + "InternalProtocolNegotiator$ClientFactory");
-    expect(NETTY + "InternalProtocolNegotiators", "waitUntilActiveHandler",
-        "io.grpc.netty.shaded.io.netty.channel.ChannelHandler", "io.grpc.ChannelLogger");
-    expect(NETTY + "InternalProtocolNegotiators", "grpcNegotiationHandler",
+    expect(
+        NETTY + "InternalProtocolNegotiators",
+        "waitUntilActiveHandler",
+        "io.grpc.netty.shaded.io.netty.channel.ChannelHandler",
+        "io.grpc.ChannelLogger");
+    expect(
+        NETTY + "InternalProtocolNegotiators",
+        "grpcNegotiationHandler",
         NETTY + "GrpcHttp2ConnectionHandler");
-    expect(NETTY + "InternalProtocolNegotiationEvent", "getAttributes",
+    expect(
+        NETTY + "InternalProtocolNegotiationEvent",
+        "getAttributes",
         NETTY + "ProtocolNegotiationEvent");
-    expect(NETTY + "InternalProtocolNegotiationEvent", "withAttributes",
-        NETTY + "ProtocolNegotiationEvent", "io.grpc.Attributes");
-    Class<?> handler = Class.forName(NETTY + "InternalProtocolNegotiators$ProtocolNegotiationHandler");
-    for (String name : new String[] {"protocolNegotiationEventTriggered",
-        "getProtocolNegotiationEvent", "replaceProtocolNegotiationEvent",
-        "fireProtocolNegotiationEvent"}) {
+    expect(
+        NETTY + "InternalProtocolNegotiationEvent",
+        "withAttributes",
+        NETTY + "ProtocolNegotiationEvent",
+        "io.grpc.Attributes");
+    Class<?> handler =
+        Class.forName(NETTY + "InternalProtocolNegotiators$ProtocolNegotiationHandler");
+    for (String name :
+        new String[] {
+          "protocolNegotiationEventTriggered",
+          "getProtocolNegotiationEvent",
+          "replaceProtocolNegotiationEvent",
+          "fireProtocolNegotiationEvent"
+        }) {
       boolean found = false;
       for (Class<?> c = handler; c != null && !found; c = c.getSuperclass()) {
         for (Method m : c.getDeclaredMethods()) {
           found |= m.getName().equals(name) && Modifier.isProtected(m.getModifiers());
         }
       }
-      assertTrue(found, "grpc-java " + GrpcUtil.IMPLEMENTATION_VERSION
-          + ": ProtocolNegotiationHandler lost protected " + name + "(..)");
+      assertTrue(
+          found,
+          "grpc-java "
+              + GrpcUtil.IMPLEMENTATION_VERSION
+              + ": ProtocolNegotiationHandler lost protected "
+              + name
+              + "(..)");
     }
     assertNotNull(GrpcAttributes.ATTR_SECURITY_LEVEL);
   }
@@ -90,8 +114,16 @@ class GrpcInternalsTest {
       Method m = Class.forName(className).getMethod(method, types);
       assertTrue(Modifier.isStatic(m.getModifiers()) && Modifier.isPublic(m.getModifiers()));
     } catch (ReflectiveOperationException e) {
-      fail("grpc-java " + GrpcUtil.IMPLEMENTATION_VERSION + " changed the internal API that"
-          + " peercred-grpc's PeerCredNegotiators uses: " + className + "." + method + " " + e);
+      fail(
+          "grpc-java "
+              + GrpcUtil.IMPLEMENTATION_VERSION
+              + " changed the internal API that"
+              + " peercred-grpc's PeerCredNegotiators uses: "
+              + className
+              + "."
+              + method
+              + " "
+              + e);
     }
   }
 
@@ -114,14 +146,22 @@ class GrpcInternalsTest {
             .start();
     ManagedChannel channel = UnixChannelBuilder.forPath(socket).build();
     try {
-      ClientCalls.blockingUnaryCall(channel, TestService.WHO_AM_I,
-          io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), "hi");
+      ClientCalls.blockingUnaryCall(
+          channel,
+          TestService.WHO_AM_I,
+          io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+          "hi");
       Attributes attributes = ready.get(10, TimeUnit.SECONDS);
       PeerIdentity peer = attributes.get(PeerIdentities.TRANSPORT_ATTR_PEER_IDENTITY);
-      assertNotNull(peer, "grpc-java " + GrpcUtil.IMPLEMENTATION_VERSION
-          + " no longer carries the negotiator's attributes to the transport: " + attributes);
+      assertNotNull(
+          peer,
+          "grpc-java "
+              + GrpcUtil.IMPLEMENTATION_VERSION
+              + " no longer carries the negotiator's attributes to the transport: "
+              + attributes);
       assertEquals(ProcessHandle.current().pid(), peer.pid().getAsLong());
-      assertEquals(SecurityLevel.PRIVACY_AND_INTEGRITY,
+      assertEquals(
+          SecurityLevel.PRIVACY_AND_INTEGRITY,
           attributes.get(GrpcAttributes.ATTR_SECURITY_LEVEL),
           "a later handler in grpc's negotiation chain overwrote the security level");
     } finally {

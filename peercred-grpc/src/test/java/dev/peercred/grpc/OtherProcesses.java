@@ -68,8 +68,10 @@ final class OtherProcesses {
   /** A started caller and its output lines. */
   record Result(int exit, List<String> lines, String stderr) {
     String self() {
-      return lines.stream().filter(l -> l.startsWith("SELF ")).findFirst().orElseThrow(
-          () -> new AssertionError("caller printed no SELF line; stderr:\n" + stderr))
+      return lines.stream()
+          .filter(l -> l.startsWith("SELF "))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("caller printed no SELF line; stderr:\n" + stderr))
           .substring(5);
     }
 
@@ -82,13 +84,20 @@ final class OtherProcesses {
       throws IOException {
     List<String> command = new ArrayList<>();
     if (uid != null) {
-      command.addAll(
-          List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"));
+      command.addAll(List.of("setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"));
     }
     command.addAll(
-        List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-Xshare:auto", "-XX:TieredStopAtLevel=1",
-            "-cp", classPath, CallerProcess.class.getName(), socket.toString(),
-            Integer.toString(channels), Integer.toString(calls)));
+        List.of(
+            JAVA,
+            "--enable-native-access=ALL-UNNAMED",
+            "-Xshare:auto",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+            classPath,
+            CallerProcess.class.getName(),
+            socket.toString(),
+            Integer.toString(channels),
+            Integer.toString(calls)));
     return new ProcessBuilder(command).directory(Path.of("/").toFile()).start();
   }
 

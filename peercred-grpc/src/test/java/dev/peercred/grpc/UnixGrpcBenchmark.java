@@ -51,7 +51,10 @@ public final class UnixGrpcBenchmark {
     Server peer =
         UnixServerBuilder.forPath(peerSocket)
             .addService(echo(true))
-            .intercept(PeerAuthorization.builder().byDefault(dev.peercred.policy.Policy.sameUser()).build())
+            .intercept(
+                PeerAuthorization.builder()
+                    .byDefault(dev.peercred.policy.Policy.sameUser())
+                    .build())
             .build()
             .start();
     try {
@@ -65,8 +68,8 @@ public final class UnixGrpcBenchmark {
       for (int r = 0; r < rounds; r++) {
         a[r] = loop(plainChannel, calls);
         b[r] = loop(peerChannel, calls);
-        System.out.printf("round %d: plain %.2f us/call, identity+policy %.2f us/call%n",
-            r + 1, a[r], b[r]);
+        System.out.printf(
+            "round %d: plain %.2f us/call, identity+policy %.2f us/call%n", r + 1, a[r], b[r]);
       }
       double ma = median(a);
       double mb = median(b);
@@ -105,31 +108,36 @@ public final class UnixGrpcBenchmark {
 
   /**
    * Returns the nanoseconds per call that the identity interceptor and the authorization
-   * interceptor add, measured by driving a server's interceptor chain directly with a minimal
-   * call: the work peercred adds to every call once the connection's identity has been read.
+   * interceptor add, measured by driving a server's interceptor chain directly with a minimal call:
+   * the work peercred adds to every call once the connection's identity has been read.
    */
   private static double interceptorNanos(int calls) throws Exception {
     dev.peercred.PeerIdentity me = selfIdentity();
     io.grpc.Attributes attributes =
-        io.grpc.Attributes.newBuilder().set(PeerIdentities.TRANSPORT_ATTR_PEER_IDENTITY, me).build();
+        io.grpc.Attributes.newBuilder()
+            .set(PeerIdentities.TRANSPORT_ATTR_PEER_IDENTITY, me)
+            .build();
     io.grpc.ServerCallHandler<String, String> handler =
-        (call, headers) -> new io.grpc.ServerCall.Listener<>() {
-          @Override
-          public void onHalfClose() {
-            PeerIdentities.current();
-          }
-        };
+        (call, headers) ->
+            new io.grpc.ServerCall.Listener<>() {
+              @Override
+              public void onHalfClose() {
+                PeerIdentities.current();
+              }
+            };
     io.grpc.ServerCallHandler<String, String> plainHandler =
         (call, headers) -> new io.grpc.ServerCall.Listener<>() {};
     ServerServiceDefinition withPeer =
         io.grpc.ServerInterceptors.intercept(
             ServerServiceDefinition.builder(TestService.NAME)
-                .addMethod(TestService.WHO_AM_I, handler).build(),
+                .addMethod(TestService.WHO_AM_I, handler)
+                .build(),
             PeerAuthorization.builder().byDefault(dev.peercred.policy.Policy.sameUser()).build(),
             PeerIdentities.newPeerIdentifyingServerInterceptor());
     ServerServiceDefinition without =
         ServerServiceDefinition.builder(TestService.NAME)
-            .addMethod(TestService.WHO_AM_I, plainHandler).build();
+            .addMethod(TestService.WHO_AM_I, plainHandler)
+            .build();
     MinimalCall call = new MinimalCall(attributes);
     double best = Double.MAX_VALUE;
     for (int round = 0; round < 5; round++) {
@@ -162,8 +170,8 @@ public final class UnixGrpcBenchmark {
     Path dir = Files.createTempDirectory("peercred-grpc-bench-self");
     Path socket = dir.resolve("s.sock");
     try (var listener = dev.peercred.UnixListener.bind(socket);
-        var client = java.nio.channels.SocketChannel.open(
-            java.net.UnixDomainSocketAddress.of(socket));
+        var client =
+            java.nio.channels.SocketChannel.open(java.net.UnixDomainSocketAddress.of(socket));
         var connection = listener.accept()) {
       return connection.peerIdentity();
     } finally {
@@ -225,8 +233,7 @@ public final class UnixGrpcBenchmark {
             TestService.WHO_AM_I,
             ServerCalls.asyncUnaryCall(
                 (String request, StreamObserver<String> reply) -> {
-                  reply.onNext(
-                      readIdentity ? Long.toString(PeerIdentities.current().uid()) : "0");
+                  reply.onNext(readIdentity ? Long.toString(PeerIdentities.current().uid()) : "0");
                   reply.onCompleted();
                 }))
         .build();

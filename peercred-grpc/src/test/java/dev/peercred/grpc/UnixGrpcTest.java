@@ -99,7 +99,9 @@ class UnixGrpcTest {
 
   private static String whoAmI(io.grpc.Channel channel) {
     return ClientCalls.blockingUnaryCall(
-        channel, TestService.WHO_AM_I, CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+        channel,
+        TestService.WHO_AM_I,
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
         "hi");
   }
 
@@ -214,8 +216,9 @@ class UnixGrpcTest {
     StatusRuntimeException denied =
         assertThrows(
             StatusRuntimeException.class,
-            () -> ClientCalls.blockingUnaryCall(channel, TestService.SECRET, CallOptions.DEFAULT,
-                "x"));
+            () ->
+                ClientCalls.blockingUnaryCall(
+                    channel, TestService.SECRET, CallOptions.DEFAULT, "x"));
     assertEquals(Status.Code.PERMISSION_DENIED, denied.getStatus().getCode());
     assertTrue(
         denied.getStatus().getDescription().contains("may not call peercred.test.Peer/Secret"),
@@ -223,10 +226,14 @@ class UnixGrpcTest {
     assertTrue(denied.getStatus().getDescription().contains("4000000000"));
     assertEquals(1, service.handled.get());
     assertTrue(
-        audit.stream().anyMatch(line -> line.startsWith("command peercred.test.Peer/Secret DENY")
-            && line.contains("endpoint=" + socket)),
+        audit.stream()
+            .anyMatch(
+                line ->
+                    line.startsWith("command peercred.test.Peer/Secret DENY")
+                        && line.contains("endpoint=" + socket)),
         "audit lines: " + audit);
-    assertTrue(audit.stream().noneMatch(line -> line.contains("WhoAmI")), "allowed calls: " + audit);
+    assertTrue(
+        audit.stream().noneMatch(line -> line.contains("WhoAmI")), "allowed calls: " + audit);
   }
 
   @Test
@@ -240,7 +247,8 @@ class UnixGrpcTest {
                     })
                 .build());
     StatusRuntimeException denied =
-        assertThrows(StatusRuntimeException.class,
+        assertThrows(
+            StatusRuntimeException.class,
             () -> whoAmI(channel(UnixChannelBuilder.forPath(socket))));
     assertEquals(Status.Code.PERMISSION_DENIED, denied.getStatus().getCode());
     assertTrue(denied.getStatus().getDescription().contains("policy store offline"));
@@ -324,10 +332,11 @@ class UnixGrpcTest {
     Path socket = start();
     ManagedChannel channel = channel(UnixChannelBuilder.forPath(socket).expectServerUid(4242));
     for (int i = 0; i < 2; i++) {
-      StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-          () -> whoAmI(channel));
+      StatusRuntimeException refused =
+          assertThrows(StatusRuntimeException.class, () -> whoAmI(channel));
       assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
-      assertTrue(refused.getStatus().getDescription().contains("server expected to match 'uid 4242'"),
+      assertTrue(
+          refused.getStatus().getDescription().contains("server expected to match 'uid 4242'"),
           refused.getStatus().toString());
     }
     assertEquals(0, service.handled.get());
@@ -338,10 +347,14 @@ class UnixGrpcTest {
     Path socket = start();
     ManagedChannel channel =
         channel(UnixChannelBuilder.forPath(socket).expectServerExecutable(Path.of("/usr/bin/env")));
-    StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
-        () -> whoAmI(channel));
+    StatusRuntimeException refused =
+        assertThrows(StatusRuntimeException.class, () -> whoAmI(channel));
     assertEquals(Status.Code.UNAVAILABLE, refused.getStatus().getCode());
-    assertTrue(refused.getStatus().getDescription().contains("server expected to match 'exe /usr/bin/env'"),
+    assertTrue(
+        refused
+            .getStatus()
+            .getDescription()
+            .contains("server expected to match 'exe /usr/bin/env'"),
         refused.getStatus().toString());
     assertEquals(0, service.handled.get());
   }
@@ -371,7 +384,8 @@ class UnixGrpcTest {
       StatusRuntimeException refused =
           assertThrows(StatusRuntimeException.class, () -> whoAmI(channel));
       assertEquals(Status.Code.UNAUTHENTICATED, refused.getStatus().getCode());
-      assertTrue(refused.getStatus().getDescription().contains("carries no peer identity"),
+      assertTrue(
+          refused.getStatus().getDescription().contains("carries no peer identity"),
           refused.getStatus().toString());
     }
     assertEquals(0, service.handled.get());
@@ -398,15 +412,20 @@ class UnixGrpcTest {
   @Test
   void deadServersSocketFileIsReplacedAndALiveOneIsNot() throws Exception {
     Path socket = dir.resolve("grpc.sock");
-    try (var stale = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+    try (var stale =
+        java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
       stale.bind(java.net.UnixDomainSocketAddress.of(socket));
     } // closed: the file stays, nobody listens
     start();
     assertThrows(
         dev.peercred.AddressInUseException.class,
         () -> UnixServerBuilder.forPath(socket).addService(service.definition()).build().start());
-    assertTrue(whoAmI(channel(UnixChannelBuilder.forPath(socket))).endsWith(
-        PeerCredentials.ofCurrentProcess().uid() + " " + PeerCredentials.ofCurrentProcess().gid()));
+    assertTrue(
+        whoAmI(channel(UnixChannelBuilder.forPath(socket)))
+            .endsWith(
+                PeerCredentials.ofCurrentProcess().uid()
+                    + " "
+                    + PeerCredentials.ofCurrentProcess().gid()));
   }
 
   static void deleteTree(Path root) throws java.io.IOException {

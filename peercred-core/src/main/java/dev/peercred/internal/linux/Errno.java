@@ -110,8 +110,8 @@ public final class Errno {
   }
 
   /**
-   * The JDK exception for a failed socket call: {@link ConnectException} for {@code connect}, {@link
-   * BindException} for {@code bind}, {@link SocketException} for everything else.
+   * The JDK exception for a failed socket call: {@link ConnectException} for {@code connect},
+   * {@link BindException} for {@code bind}, {@link SocketException} for everything else.
    */
   public static IOException exception(String call, int errno, String detail) {
     String message = message(call, errno, detail);

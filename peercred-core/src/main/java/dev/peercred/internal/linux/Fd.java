@@ -4,15 +4,16 @@ import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A descriptor owned by peercred (a socket, a pidfd), closed exactly once and never
- * while another thread is inside a system call on it: every use holds a count between {@link
- * #acquire()} and {@link #release()}, and the last user after {@link #close()} closes it. Without
- * this, a close racing a use could let the number be reused by an unrelated file before the use.
+ * A descriptor owned by peercred (a socket, a pidfd), closed exactly once and never while another
+ * thread is inside a system call on it: every use holds a count between {@link #acquire()} and
+ * {@link #release()}, and the last user after {@link #close()} closes it. Without this, a close
+ * racing a use could let the number be reused by an unrelated file before the use.
  */
 public final class Fd {
   private static final int CLOSED = 1 << 31;
 
   private final int fd;
+
   /** Bit 31: closed. Bits 0-30: threads using {@link #fd}. */
   private final AtomicInteger state = new AtomicInteger();
 

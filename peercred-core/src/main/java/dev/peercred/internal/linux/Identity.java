@@ -40,8 +40,8 @@ public final class Identity {
 
   /**
    * The peer's supplementary group ids ({@code SO_PEERGROUPS}, Linux 4.13+), as the kernel wrote
-   * them (unsigned 32-bit values in {@code int}s). On {@code ERANGE} the kernel writes the length it
-   * needs into {@code optlen}; the read is retried once with that size.
+   * them (unsigned 32-bit values in {@code int}s). On {@code ERANGE} the kernel writes the length
+   * it needs into {@code optlen}; the read is retried once with that size.
    */
   public static Result<int[]> peerGroups(int fd) {
     int capacity = INITIAL_GROUPS;
@@ -95,9 +95,9 @@ public final class Identity {
 
   /**
    * A new pidfd for the peer's process ({@code SO_PEERPIDFD}, Linux 6.5+), close-on-exec, owned by
-   * the caller; or {@code -ENOPROTOOPT} on older kernels, {@code -ESRCH} or {@code -EINVAL} when the
-   * process has already been reaped (depending on the kernel version), {@code -ENODATA} when the
-   * socket has no peer process.
+   * the caller; or {@code -ENOPROTOOPT} on older kernels, {@code -ESRCH} or {@code -EINVAL} when
+   * the process has already been reaped (depending on the kernel version), {@code -ENODATA} when
+   * the socket has no peer process.
    */
   public static int peerPidfd(int fd) {
     int[] pidfd = {-1};

@@ -25,14 +25,16 @@ import java.util.Arrays;
  * checked exceptions; {@link Errno} turns a negative result into the JDK's exception types.
  *
  * <p>Calls that never block (everything on a non-blocking descriptor) are linked {@linkplain
- * Linker.Option#critical(boolean) critical with heap access}: they take Java arrays directly, with no
- * copy and no native allocation, and keep errno in a heap array. Calls that may block or touch the
- * file system ({@code bind}, {@code connect}, {@code close}, {@code epoll_wait}) are linked normally.
+ * Linker.Option#critical(boolean) critical with heap access}: they take Java arrays directly, with
+ * no copy and no native allocation, and keep errno in a heap array. Calls that may block or touch
+ * the file system ({@code bind}, {@code connect}, {@code close}, {@code epoll_wait}) are linked
+ * normally.
  */
 public final class LibC {
   private LibC() {}
 
-  // <bits/socket.h>, <linux/socket.h>, include/uapi/asm-generic/socket.h (same on x86_64 and aarch64)
+  // <bits/socket.h>, <linux/socket.h>, include/uapi/asm-generic/socket.h (same on x86_64 and
+  // aarch64)
   public static final int AF_UNIX = 1;
   public static final int SOCK_STREAM = 1;
   public static final int SOCK_DGRAM = 2;
@@ -88,15 +90,17 @@ public final class LibC {
   static final Linker.Option HEAP = Linker.Option.critical(true);
 
   /**
-   * Links a C library function; sibling classes in this package use it for their own bindings.
-   * Pass {@link #ERRNO} to capture errno and {@link #HEAP} for calls that never block.
+   * Links a C library function; sibling classes in this package use it for their own bindings. Pass
+   * {@link #ERRNO} to capture errno and {@link #HEAP} for calls that never block.
    */
   static MethodHandle link(String name, FunctionDescriptor descriptor, Linker.Option... options) {
     return LINKER.downcallHandle(
         LOOKUP
             .find(name)
             .orElseThrow(
-                () -> new UnsupportedOperationException("the C library has no symbol '" + name + "'")),
+                () ->
+                    new UnsupportedOperationException(
+                        "the C library has no symbol '" + name + "'")),
         descriptor,
         options);
   }
@@ -109,14 +113,22 @@ public final class LibC {
 
   private static final MethodHandle SOCKET = link("socket", ints(3), ERRNO, HEAP);
   private static final MethodHandle SOCKETPAIR =
-      link("socketpair", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO, HEAP);
+      link(
+          "socketpair",
+          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+          ERRNO,
+          HEAP);
   private static final MethodHandle BIND =
       link("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
   private static final MethodHandle CONNECT =
       link("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
   private static final MethodHandle LISTEN = link("listen", ints(2), ERRNO, HEAP);
   private static final MethodHandle ACCEPT4 =
-      link("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT), ERRNO, HEAP);
+      link(
+          "accept4",
+          FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+          ERRNO,
+          HEAP);
   private static final MethodHandle GETSOCKOPT =
       link(
           "getsockopt",
@@ -134,17 +146,32 @@ public final class LibC {
   private static final MethodHandle GETPEERNAME =
       link("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO, HEAP);
   private static final MethodHandle RECV =
-      link("recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO, HEAP);
+      link(
+          "recv",
+          FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+          ERRNO,
+          HEAP);
   private static final MethodHandle SEND =
-      link("send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO, HEAP);
+      link(
+          "send",
+          FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+          ERRNO,
+          HEAP);
   private static final MethodHandle SHUTDOWN = link("shutdown", ints(2), ERRNO, HEAP);
   private static final MethodHandle CLOSE = link("close", ints(1), ERRNO);
   private static final MethodHandle FCNTL = link("fcntl", ints(3), ERRNO, HEAP);
   private static final MethodHandle EPOLL_CREATE1 = link("epoll_create1", ints(1), ERRNO, HEAP);
   private static final MethodHandle EPOLL_CTL =
-      link("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO, HEAP);
+      link(
+          "epoll_ctl",
+          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+          ERRNO,
+          HEAP);
   private static final MethodHandle EPOLL_WAIT =
-      link("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO);
+      link(
+          "epoll_wait",
+          FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+          ERRNO);
   private static final MethodHandle GETEUID = link("geteuid", FunctionDescriptor.of(JAVA_INT));
   private static final MethodHandle GETEGID = link("getegid", FunctionDescriptor.of(JAVA_INT));
 
@@ -179,7 +206,10 @@ public final class LibC {
     int[] e = new int[1];
     try {
       return result(
-          (int) SOCKETPAIR.invokeExact(errnoSlot(e), domain, type, protocol, MemorySegment.ofArray(fds)), e);
+          (int)
+              SOCKETPAIR.invokeExact(
+                  errnoSlot(e), domain, type, protocol, MemorySegment.ofArray(fds)),
+          e);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
@@ -224,7 +254,11 @@ public final class LibC {
       return result(
           (int)
               ACCEPT4.invokeExact(
-                  errnoSlot(e), fd, MemorySegment.ofArray(sockaddr), MemorySegment.ofArray(length), flags),
+                  errnoSlot(e),
+                  fd,
+                  MemorySegment.ofArray(sockaddr),
+                  MemorySegment.ofArray(length),
+                  flags),
           e);
     } catch (Throwable t) {
       throw new AssertionError(t);
@@ -238,7 +272,12 @@ public final class LibC {
       return result(
           (int)
               GETSOCKOPT.invokeExact(
-                  errnoSlot(e), fd, level, name, MemorySegment.ofArray(value), MemorySegment.ofArray(length)),
+                  errnoSlot(e),
+                  fd,
+                  level,
+                  name,
+                  MemorySegment.ofArray(value),
+                  MemorySegment.ofArray(length)),
           e);
     } catch (Throwable t) {
       throw new AssertionError(t);
@@ -252,7 +291,12 @@ public final class LibC {
       return result(
           (int)
               GETSOCKOPT.invokeExact(
-                  errnoSlot(e), fd, level, name, MemorySegment.ofArray(value), MemorySegment.ofArray(length)),
+                  errnoSlot(e),
+                  fd,
+                  level,
+                  name,
+                  MemorySegment.ofArray(value),
+                  MemorySegment.ofArray(length)),
           e);
     } catch (Throwable t) {
       throw new AssertionError(t);
@@ -376,13 +420,14 @@ public final class LibC {
   }
 
   /**
-   * {@code epoll_wait(2)} into a native array of {@code maxEvents} events; may block, so call it on a
-   * platform thread only. {@code state} is a native segment of {@link #captureStateSize()} bytes.
+   * {@code epoll_wait(2)} into a native array of {@code maxEvents} events; may block, so call it on
+   * a platform thread only. {@code state} is a native segment of {@link #captureStateSize()} bytes.
    */
   public static int epoll_wait(
       int epfd, MemorySegment events, int maxEvents, int timeoutMillis, MemorySegment state) {
     try {
-      return result((int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
+      return result(
+          (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
     } catch (Throwable t) {
       throw new AssertionError(t);
     }
@@ -390,7 +435,8 @@ public final class LibC {
 
   /** The descriptor number stored in event {@code index} of an {@code epoll_wait} result. */
   public static int epollEventFd(MemorySegment events, int index) {
-    return events.get(JAVA_INT_UNALIGNED, (long) index * EPOLL_EVENT_SIZE + EPOLL_EVENT_DATA_OFFSET);
+    return events.get(
+        JAVA_INT_UNALIGNED, (long) index * EPOLL_EVENT_SIZE + EPOLL_EVENT_DATA_OFFSET);
   }
 
   /** The event mask of event {@code index} of an {@code epoll_wait} result. */

@@ -22,7 +22,8 @@ public final class NameLookup {
   private NameLookup() {}
 
   // struct passwd / struct group on LP64 (x86_64 and aarch64), <pwd.h> and <grp.h>:
-  // passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; char *pw_gecos; char *pw_dir;
+  // passwd { char *pw_name; char *pw_passwd; uid_t pw_uid; gid_t pw_gid; char *pw_gecos; char
+  // *pw_dir;
   //          char *pw_shell; } = 48 bytes; group { char *gr_name; char *gr_passwd; gid_t gr_gid;
   //          char **gr_mem; } = 32 bytes.
   private static final long PASSWD_SIZE = 48;
@@ -115,7 +116,10 @@ public final class NameLookup {
         }
         // "Not found" is rc 0 with a null result; glibc also reports it as ENOENT, ESRCH, EBADF
         // or EPERM depending on the backend (getpwnam_r(3), RETURN VALUE).
-        if (rc == 0 || rc == Errno.ENOENT || rc == Errno.ESRCH || rc == Errno.EBADF
+        if (rc == 0
+            || rc == Errno.ENOENT
+            || rc == Errno.ESRCH
+            || rc == Errno.EBADF
             || rc == Errno.EPERM) {
           if (rc != 0 || result.get(ADDRESS, 0).equals(MemorySegment.NULL)) {
             return OptionalLong.empty();

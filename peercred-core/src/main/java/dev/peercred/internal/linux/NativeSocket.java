@@ -29,12 +29,13 @@ public final class NativeSocket {
   }
 
   private final int fd;
+
   /** Use count and close-once state of {@link #fd}. */
   private final Fd descriptor;
 
   /**
-   * Whether reads on this socket have lately found data by retrying briefly instead of parking
-   * (see {@link Spin}). A heuristic only: updated without synchronization, a lost update is harmless.
+   * Whether reads on this socket have lately found data by retrying briefly instead of parking (see
+   * {@link Spin}). A heuristic only: updated without synchronization, a lost update is harmless.
    */
   private int spinCredit = Spin.MAX_CREDIT / 2;
 
@@ -53,7 +54,8 @@ public final class NativeSocket {
   /** Opens a new non-blocking, close-on-exec {@code AF_UNIX} stream socket. */
   public static NativeSocket openStream() throws IOException {
     Platform.ensureSupported();
-    int fd = LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
+    int fd =
+        LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
     if (fd < 0) {
       throw Errno.exception("socket(AF_UNIX, SOCK_STREAM)", -fd, null);
     }
@@ -84,7 +86,6 @@ public final class NativeSocket {
     descriptor.release();
   }
 
-
   /**
    * Closes the socket: wakes every thread waiting on it, and closes the descriptor as soon as no
    * thread is inside a system call on it. Idempotent.
@@ -99,14 +100,14 @@ public final class NativeSocket {
         });
   }
 
-
   /**
    * Parks until {@code poller} reports {@code events} on the descriptor, the socket is closed, the
    * deadline passes or the thread is interrupted. Called with the descriptor not held.
    *
    * @param deadline a {@link System#nanoTime()} value, or 0 for none
    */
-  private void await(Poller poller, int events, long deadline, String operation) throws IOException {
+  private void await(Poller poller, int events, long deadline, String operation)
+      throws IOException {
     int rc;
     acquire();
     try {
@@ -226,8 +227,8 @@ public final class NativeSocket {
   }
 
   /**
-   * After a read found nothing: retries for a few microseconds if this socket's recent history
-   * says it pays and no other thread is spinning (see {@link Spin}), yielding between tries.
+   * After a read found nothing: retries for a few microseconds if this socket's recent history says
+   * it pays and no other thread is spinning (see {@link Spin}), yielding between tries.
    *
    * @return the last {@code recv} result; {@code -EAGAIN} if the caller should park
    */
@@ -263,7 +264,9 @@ public final class NativeSocket {
     return n;
   }
 
-  /** Reads into {@code bytes[offset..offset+length)}; see {@link #read(MemorySegment, long, long)}. */
+  /**
+   * Reads into {@code bytes[offset..offset+length)}; see {@link #read(MemorySegment, long, long)}.
+   */
   public int read(byte[] bytes, int offset, int length, long timeoutNanos) throws IOException {
     java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
     return read(MemorySegment.ofArray(bytes).asSlice(offset, length), length, timeoutNanos);
@@ -281,7 +284,10 @@ public final class NativeSocket {
     return n;
   }
 
-  /** Writes some of {@code bytes[offset..offset+length)}; see {@link #write(MemorySegment, long, long)}. */
+  /**
+   * Writes some of {@code bytes[offset..offset+length)}; see {@link #write(MemorySegment, long,
+   * long)}.
+   */
   public int write(byte[] bytes, int offset, int length, long timeoutNanos) throws IOException {
     java.util.Objects.checkFromIndexSize(offset, length, bytes.length);
     return write(MemorySegment.ofArray(bytes).asSlice(offset, length), length, timeoutNanos);
@@ -294,7 +300,10 @@ public final class NativeSocket {
     return n;
   }
 
-  /** Reads what is available now into {@code bytes}, without waiting; see {@link #readNow(MemorySegment, long)}. */
+  /**
+   * Reads what is available now into {@code bytes}, without waiting; see {@link
+   * #readNow(MemorySegment, long)}.
+   */
   public int readNow(byte[] bytes) throws IOException {
     return readNow(MemorySegment.ofArray(bytes), bytes.length);
   }
@@ -480,8 +489,7 @@ public final class NativeSocket {
       return null;
     }
     try {
-      int rc =
-          peer ? LibC.getpeername(fd, address, length) : LibC.getsockname(fd, address, length);
+      int rc = peer ? LibC.getpeername(fd, address, length) : LibC.getsockname(fd, address, length);
       return rc < 0 ? null : java.util.Arrays.copyOf(address, Math.min(length[0], address.length));
     } finally {
       release();

@@ -86,7 +86,8 @@ public final class Nss {
     return lookup(GROUPS, GETGRGID_R, GROUP_SIZE, gid);
   }
 
-  private static Optional<String> lookup(TtlCache<Long, Optional<String>> cache, MethodHandle function, long structSize, long id)
+  private static Optional<String> lookup(
+      TtlCache<Long, Optional<String>> cache, MethodHandle function, long structSize, long id)
       throws IOException {
     if (id < 0 || id > 0xFFFF_FFFFL) {
       throw new IllegalArgumentException("id out of range 0..4294967295: " + id);

@@ -49,8 +49,7 @@ public final class Proc {
    * @throws java.nio.file.NoSuchFileException if there is no such process
    */
   public static Stat stat(long pid) throws IOException {
-    String text =
-        new String(readAll(dir(pid).resolve("stat")), StandardCharsets.ISO_8859_1);
+    String text = new String(readAll(dir(pid).resolve("stat")), StandardCharsets.ISO_8859_1);
     int close = text.lastIndexOf(')');
     if (close < 0 || close + 2 >= text.length()) {
       throw new IOException("unreadable /proc/" + pid + "/stat");

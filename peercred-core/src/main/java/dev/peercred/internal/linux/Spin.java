@@ -10,17 +10,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Parking costs a poller wake-up and a scheduler hand-off (tens of microseconds on a busy
  * machine); a request-reply peer often answers sooner than that. So a reader that got {@code
- * EAGAIN} may retry for at most {@link #BUDGET_NANOS}, yielding between tries so that other
- * virtual threads on its carrier still run. The retry is bounded and adaptive:
+ * EAGAIN} may retry for at most {@link #BUDGET_NANOS}, yielding between tries so that other virtual
+ * threads on its carrier still run. The retry is bounded and adaptive:
  *
  * <ul>
  *   <li>at most {@link #MAX_SPINNERS} threads in the process spin at a time (two on a 2-core
- *       machine), so spinning never takes every core from the peers it waits for; between tries
- *       the spinner yields to other virtual threads and to the operating system's threads;
+ *       machine), so spinning never takes every core from the peers it waits for; between tries the
+ *       spinner yields to other virtual threads and to the operating system's threads;
  *   <li>each socket keeps a credit: a spin that found data earns one, a spin that ended in a park
  *       anyway costs {@link #MISS_COST}; with no credit left the socket parks at once and only
- *       tries a spin again every {@link #PROBE_INTERVAL} waits, so idle or slow connections (a
- *       held connection, a human at a terminal) cost no CPU.
+ *       tries a spin again every {@link #PROBE_INTERVAL} waits, so idle or slow connections (a held
+ *       connection, a human at a terminal) cost no CPU.
  * </ul>
  */
 final class Spin {
@@ -49,12 +49,14 @@ final class Spin {
   /** Threads spinning right now. */
   private static final AtomicInteger SPINNERS = new AtomicInteger();
 
-  /** Takes one of the process's spin permits, or returns false if none is free or spinning is off. */
   /**
-   * Threads that may spin at once: two (one on a single CPU), or half the CPUs when there are
-   * more than four; the system property {@code dev.peercred.maxSpinners} overrides it. Because a
-   * spinner yields its CPU between tries, two spinners on two cores do not starve the peers they
-   * wait for (a spin without those yields did).
+   * Takes one of the process's spin permits, or returns false if none is free or spinning is off.
+   */
+  /**
+   * Threads that may spin at once: two (one on a single CPU), or half the CPUs when there are more
+   * than four; the system property {@code dev.peercred.maxSpinners} overrides it. Because a spinner
+   * yields its CPU between tries, two spinners on two cores do not starve the peers they wait for
+   * (a spin without those yields did).
    */
   static final int MAX_SPINNERS =
       Math.max(1, Integer.getInteger("dev.peercred.maxSpinners", defaultSpinners()));

@@ -3,9 +3,9 @@ package dev.peercred.examples.grpc;
 import dev.peercred.PeerCredentials;
 import dev.peercred.PeerIdentity;
 import dev.peercred.grpc.PeerAuthorization;
-import dev.peercred.policy.Policy;
 import dev.peercred.grpc.PeerIdentities;
 import dev.peercred.grpc.UnixServerBuilder;
+import dev.peercred.policy.Policy;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -21,9 +21,9 @@ import java.util.stream.LongStream;
 /**
  * The gRPC demo server of {@code peercred grpc-demo}: the {@code peercred.demo.v1.Demo} service
  * ({@code WhoAmI} answers with the caller's identity as the server sees it; {@code OwnerOnly}
- * answers only the server's own user), the standard health service and server reflection, on a
- * Unix socket. By default only the server's own user may call anything (the same rule as the
- * echo server); more uids can be allowed, but never for {@code OwnerOnly}.
+ * answers only the server's own user), the standard health service and server reflection, on a Unix
+ * socket. By default only the server's own user may call anything (the same rule as the echo
+ * server); more uids can be allowed, but never for {@code OwnerOnly}.
  */
 public final class GrpcDemoServer implements AutoCloseable {
   private final Server server;
@@ -41,8 +41,10 @@ public final class GrpcDemoServer implements AutoCloseable {
    */
   public static GrpcDemoServer start(Path socket, long... alsoAllowedUids) throws IOException {
     long owner = PeerCredentials.ofCurrentProcess().uid();
-    long[] allowed = LongStream.concat(LongStream.of(owner), Arrays.stream(alsoAllowedUids))
-        .distinct().toArray();
+    long[] allowed =
+        LongStream.concat(LongStream.of(owner), Arrays.stream(alsoAllowedUids))
+            .distinct()
+            .toArray();
     return start(socket, Policy.uid(allowed));
   }
 
@@ -118,8 +120,11 @@ public final class GrpcDemoServer implements AutoCloseable {
     public void ownerOnly(OwnerOnlyRequest request, StreamObserver<OwnerOnlyReply> reply) {
       reply.onNext(
           OwnerOnlyReply.newBuilder()
-              .setMessage("hello, owner (" + PeerIdentities.current() + ")"
-                  + (request.getNote().isEmpty() ? "" : ": " + request.getNote()))
+              .setMessage(
+                  "hello, owner ("
+                      + PeerIdentities.current()
+                      + ")"
+                      + (request.getNote().isEmpty() ? "" : ": " + request.getNote()))
               .build());
       reply.onCompleted();
     }

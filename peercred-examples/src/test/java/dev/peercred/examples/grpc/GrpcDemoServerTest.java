@@ -58,7 +58,8 @@ class GrpcDemoServerTest {
   @Test
   void ownerOnlyAnswersTheOwner() {
     OwnerOnlyReply reply =
-        DemoGrpc.newBlockingStub(channel).ownerOnly(OwnerOnlyRequest.newBuilder().setNote("hi").build());
+        DemoGrpc.newBlockingStub(channel)
+            .ownerOnly(OwnerOnlyRequest.newBuilder().setNote("hi").build());
     assertTrue(reply.getMessage().startsWith("hello, owner"), reply.getMessage());
   }
 
@@ -70,7 +71,8 @@ class GrpcDemoServerTest {
         health.check(HealthCheckRequest.getDefaultInstance()).getStatus());
     assertEquals(
         HealthCheckResponse.ServingStatus.SERVING,
-        health.check(HealthCheckRequest.newBuilder().setService(DemoGrpc.SERVICE_NAME).build())
+        health
+            .check(HealthCheckRequest.newBuilder().setService(DemoGrpc.SERVICE_NAME).build())
             .getStatus());
   }
 
