@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * An authorizing Unix-socket proxy: an {@link AuthorizingListener} decides each connection with the
@@ -89,18 +90,17 @@ final class Proxy {
   }
 
   private void allowed(UnixConnection client, Decision decision) {
-    Session session = new Session(client, decision);
-    try {
-      session.forward();
-    } finally {
-      session.end();
-    }
+    session(client, decision, Session::forward);
   }
 
   private void refused(UnixConnection client, Decision decision) {
+    session(client, decision, Session::refuse);
+  }
+
+  private void session(UnixConnection client, Decision decision, Consumer<Session> work) {
     Session session = new Session(client, decision);
     try {
-      session.refuse();
+      work.accept(session);
     } finally {
       session.end();
     }
