@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -245,7 +246,9 @@ final class Proxy {
       if (whoami) {
         return; // the probe is being answered on the client connection
       }
-      if (!(e instanceof ClosedChannelException)) {
+      if (e instanceof AsynchronousCloseException && !listener.isOpen()) {
+        fail("proxy stopping: grace period over"); // closed by closeGracefully at its deadline
+      } else if (!(e instanceof ClosedChannelException)) {
         fail(direction + ": " + Main.describe(e));
       }
       abort(null);
