@@ -362,6 +362,23 @@ public final class PeerIdentity implements AutoCloseable {
     }
   }
 
+  /**
+   * The peer process if an earlier call to {@link #process()} has already pinned it; never reads
+   * anything itself. For audit records and logs that should show what a decision looked at without
+   * adding work a decision did not need.
+   *
+   * @return the pinned process, or empty if it was not (yet) read, could not be, or the peer's pid
+   *     is not visible here
+   */
+  public Optional<PeerProcess> resolvedProcess() {
+    lock.lock();
+    try {
+      return Optional.ofNullable(process);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private LinuxPeerProcess openProcess(long pid) throws IOException {
     if (peerPidfdSupported && usePeerPidfd) {
       int pidfd = socket.call(Identity::peerPidfd);

@@ -54,7 +54,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>See {@code docs/lifecycle.md} for permissions, stale sockets, abstract names and socket
  * activation ({@link SocketActivation}).
  */
-public final class UnixListener implements AutoCloseable {
+public final class UnixListener implements Listener {
   private static final System.Logger LOG = System.getLogger("dev.peercred");
 
   private final NativeSocket socket;
@@ -359,6 +359,7 @@ public final class UnixListener implements AutoCloseable {
    * @throws java.net.SocketException if {@code accept4(2)} fails, for example with {@code EMFILE}
    *     when the process has no descriptors left
    */
+  @Override
   public UnixConnection accept() throws IOException {
     accepting.incrementAndGet();
     try {
@@ -411,6 +412,7 @@ public final class UnixListener implements AutoCloseable {
   }
 
   /** The address this listener is bound to. */
+  @Override
   public UnixSocketAddress localAddress() {
     return address;
   }
@@ -451,6 +453,7 @@ public final class UnixListener implements AutoCloseable {
    *     left open)
    * @throws IllegalArgumentException if {@code timeout} is negative
    */
+  @Override
   public boolean closeGracefully(Duration timeout) throws InterruptedException {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative()) {
@@ -482,6 +485,7 @@ public final class UnixListener implements AutoCloseable {
   }
 
   /** True until {@link #close()} is called. */
+  @Override
   public boolean isOpen() {
     return !socket.isClosed();
   }

@@ -1,12 +1,9 @@
 package dev.peercred.cli;
 
-import dev.peercred.PeerIdentity;
-import dev.peercred.policy.Decision;
 import dev.peercred.policy.PolicyRules;
 import dev.peercred.policy.PolicySyntaxException;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.function.Function;
 
 /**
  * Loads the proxy's policy file (the text syntax of {@link PolicyRules}, see {@code
@@ -33,14 +30,12 @@ final class AccessRules {
    * @throws IOException if the file cannot be read
    * @throws PolicyFileException if it does not parse
    */
-  static Function<PeerIdentity, Decision> load(Path file) throws IOException, PolicyFileException {
-    PolicyRules rules;
+  static PolicyRules load(Path file) throws IOException, PolicyFileException {
     try {
-      rules = PolicyRules.read(file);
+      return PolicyRules.read(file);
     } catch (PolicySyntaxException e) {
       throw new PolicyFileException(
           file + ":" + e.line() + ":" + e.column() + ": " + e.problem(), e);
     }
-    return rules::decide;
   }
 }

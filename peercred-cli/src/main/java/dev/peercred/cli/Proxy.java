@@ -1,41 +1,44 @@
 package dev.peercred.cli;
 
-import dev.peercred.PeerIdentity;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
+import dev.peercred.policy.AuthorizingListener;
 import dev.peercred.policy.Decision;
+import dev.peercred.policy.Policy;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
+import java.util.function.Consumer;
 
 /**
- * An authorizing Unix-socket proxy: accepts connections on a listener, decides each with the
- * caller's identity, forwards allowed ones byte for byte to a backend socket, refuses the rest, and
- * writes one audit record per connection when it ends.
+ * An authorizing Unix-socket proxy: an {@link AuthorizingListener} decides each connection with the
+ * caller's identity (every decision is a {@code dev.peercred.ConnectionDecision} event and an audit
+ * log line, as for any listener), allowed connections are forwarded byte for byte to a backend
+ * socket, refused ones get an immediate end of stream, and each connection gets one JSON audit
+ * record when it ends.
  *
- * <p>Each accepted connection gets a virtual thread that decides, connects to the backend and then
- * copies client to backend; a second virtual thread copies backend to client. End of stream in one
- * direction is passed on as a half-close ({@code shutdown(SHUT_WR)}) and the other direction goes
- * on; the connection ends when both directions have ended. An error in either direction (the
- * backend went away, the client reset) closes both sockets, so no side is ever left waiting. A
- * backend that cannot be reached is reported to the client by closing its connection.
+ * <p>Each allowed connection is served on the virtual thread {@link AuthorizingListener#serve}
+ * gives it, which connects to the backend and copies client to backend; a second virtual thread
+ * copies backend to client. End of stream in one direction is passed on as a half-close ({@code
+ * shutdown(SHUT_WR)}) and the other direction goes on; the connection ends when both directions
+ * have ended. A receiver that stops taking bytes (it closed, as an HTTP server answering an error
+ * without reading the request does) ends only the direction towards it: what it sent before is
+ * still delivered the other way. A failure to read either side closes both, so no side is left
+ * waiting. A backend that cannot be reached is reported to the client by closing its connection.
  *
- * <p>Refused clients get no bytes and an immediate end of stream. A client whose first bytes are
- * {@link WhoamiProtocol#PROBE} gets the whoami answer instead of being forwarded.
+ * <p>A client whose first bytes are {@link WhoamiProtocol#PROBE} gets the whoami answer instead of
+ * being forwarded, allowed or not.
  */
 final class Proxy {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
@@ -48,148 +51,86 @@ final class Proxy {
   /** How long a refused client has to send the whoami probe before it reads end of stream. */
   private static final Duration PROBE_WINDOW = Duration.ofMillis(500);
 
-  private final UnixListener listener;
+  private final AuthorizingListener listener;
   private final UnixSocketAddress backend;
   private final AuditLog audit;
   private final Duration connectTimeout;
-  private volatile Function<PeerIdentity, Decision> rules;
-  private final Set<Session> sessions = ConcurrentHashMap.newKeySet();
-  private final AtomicLong accepted = new AtomicLong();
+  private final AtomicLong connections = new AtomicLong();
+  private final AtomicInteger active = new AtomicInteger();
 
   Proxy(
       UnixListener listener,
       UnixSocketAddress backend,
-      Function<PeerIdentity, Decision> rules,
+      Policy policy,
       AuditLog audit,
       Duration connectTimeout) {
-    this.listener = Objects.requireNonNull(listener, "listener");
     this.backend = Objects.requireNonNull(backend, "backend");
-    this.rules = Objects.requireNonNull(rules, "rules");
     this.audit = Objects.requireNonNull(audit, "audit");
     this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+    this.listener = AuthorizingListener.builder(listener, policy).onRefusal(this::refused).build();
   }
 
-  /** Puts new rules in force for connections accepted from now on; live ones are not touched. */
-  void setRules(Function<PeerIdentity, Decision> rules) {
-    this.rules = Objects.requireNonNull(rules, "rules");
+  /** Puts {@code policy} in force for connections accepted from now on; live ones are untouched. */
+  void setPolicy(Policy policy) {
+    listener.setPolicy(policy);
   }
 
-  /** Accepts and serves connections until the listener is closed. */
+  /** The listener, to close it (gracefully) from another thread. */
+  AuthorizingListener listener() {
+    return listener;
+  }
+
+  /** Accepts and serves connections until the listener is closed and every connection ended. */
   void run() {
-    while (true) {
-      UnixConnection client;
-      try {
-        client = listener.accept();
-      } catch (ClosedChannelException e) {
-        return;
-      } catch (IOException e) {
-        if (!listener.isOpen()) {
-          return;
-        }
-        LOG.log(
-            Level.WARNING, "accept failed on {0}: {1}", listener.localAddress(), e.getMessage());
-        sleepQuietly(50); // EMFILE and friends: do not spin
-        continue;
-      }
-      Session session = new Session(client, accepted.incrementAndGet());
-      sessions.add(session);
-      Thread.ofVirtual().name("proxy-" + session.id).start(session::serve);
-    }
+    listener.serve(this::allowed);
   }
 
   /** The number of connections being served. */
   int activeConnections() {
-    return sessions.size();
+    return active.get();
   }
 
-  /** Stops accepting; closing the listener removes its socket file. */
-  void stopAccepting() {
-    listener.close();
+  private void allowed(UnixConnection client, Decision decision) {
+    session(client, decision, Session::forward);
   }
 
-  /**
-   * Stops accepting (closing the listener removes its socket file), waits up to {@code grace} for
-   * the connections being served to end, then closes those still open and waits briefly for their
-   * audit records. Returns the number of connections that had to be closed.
-   */
-  int stop(Duration grace) {
-    listener.close();
-    long deadline = System.nanoTime() + grace.toNanos();
-    while (!sessions.isEmpty() && System.nanoTime() < deadline) {
-      sleepQuietly(20);
-    }
-    int forced = 0;
-    for (Session session : sessions) {
-      session.abort("proxy stopping: grace period over");
-      forced++;
-    }
-    long auditDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (!sessions.isEmpty() && System.nanoTime() < auditDeadline) {
-      sleepQuietly(10);
-    }
-    return forced;
+  private void refused(UnixConnection client, Decision decision) {
+    session(client, decision, Session::refuse);
   }
 
-  private static void sleepQuietly(long millis) {
+  private void session(UnixConnection client, Decision decision, Consumer<Session> work) {
+    Session session = new Session(client, decision);
     try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      work.accept(session);
+    } finally {
+      session.end();
     }
   }
 
-  /** One client connection, from accept to its audit record. */
+  /** One client connection, from its decision to its audit record. */
   private final class Session {
     final UnixConnection client;
-    final long id;
+    final Decision decision;
+    final long id = connections.incrementAndGet();
     final Instant time = Instant.now();
     final long startNanos = System.nanoTime();
+    final Map<String, Object> facts;
     volatile UnixConnection server;
     final AtomicLong bytesIn = new AtomicLong(); // client to backend
     final AtomicLong bytesOut = new AtomicLong(); // backend to client
     volatile String error;
     volatile boolean whoami;
 
-    Session(UnixConnection client, long id) {
+    Session(UnixConnection client, Decision decision) {
       this.client = client;
-      this.id = id;
+      this.decision = decision;
+      active.incrementAndGet();
+      // What the audit record tells about the peer, read now, while the process surely exists.
+      this.facts = IdentityFacts.describe(client.peerIdentity(), Json.object(), false);
     }
 
-    void serve() {
-      PeerIdentity peer = client.peerIdentity();
-      Decision decision;
-      try {
-        decision = rules.apply(peer);
-        if (decision == null) {
-          decision = Decision.error("policy gave no decision");
-        }
-      } catch (RuntimeException e) {
-        decision = Decision.error("policy failed: " + e);
-      }
-      // Read what the audit record tells about the peer now, while the process surely exists.
-      Map<String, Object> facts = IdentityFacts.describe(peer, Json.object(), false);
-      try {
-        if (decision.allowed()) {
-          forward(peer, decision);
-        } else {
-          refuse(peer, decision);
-        }
-      } catch (RuntimeException | Error e) {
-        fail("internal error: " + e);
-        LOG.log(Level.ERROR, "connection " + id + " failed", e);
-      } finally {
-        client.close();
-        UnixConnection s = server;
-        if (s != null) {
-          s.close();
-        }
-        writeAudit(facts, decision);
-        sessions.remove(this);
-      }
-    }
-
-    private void refuse(PeerIdentity peer, Decision decision) {
-      // Answer a whoami probe if it arrives at once; everyone else reads end of stream.
+    /** Answers a whoami probe that arrives at once; everyone else reads end of stream. */
+    void refuse() {
       try {
         client.setReadTimeout(PROBE_WINDOW);
         byte[] first = new byte[WhoamiProtocol.PROBE.length];
@@ -206,7 +147,7 @@ final class Proxy {
           }
         }
         if (WhoamiProtocol.match(first, length) == WhoamiProtocol.Match.PROBE) {
-          answerWhoami(peer, decision);
+          answerWhoami();
           return;
         }
       } catch (SocketTimeoutException e) {
@@ -217,11 +158,11 @@ final class Proxy {
       client.refuse("");
     }
 
-    private void answerWhoami(PeerIdentity peer, Decision decision) throws IOException {
+    private void answerWhoami() throws IOException {
       whoami = true;
       Map<String, Object> seen = Json.object();
       seen.put("server", "peercred proxy");
-      IdentityFacts.describe(peer, seen, true);
+      IdentityFacts.describe(client.peerIdentity(), seen, true);
       seen.put("decision", decision.allowed() ? "allow" : "deny");
       byte[] reply =
           (WhoamiProtocol.REPLY_PREFIX + Json.write(seen) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -229,7 +170,7 @@ final class Proxy {
       client.refuse("");
     }
 
-    private void forward(PeerIdentity peer, Decision decision) {
+    void forward() {
       try {
         server = UnixConnection.connect(backend, connectTimeout);
       } catch (IOException | RuntimeException e) {
@@ -239,111 +180,110 @@ final class Proxy {
       Thread down =
           Thread.ofVirtual()
               .name("proxy-" + id + "-down")
-              .start(() -> pump(server, client, bytesOut, false, peer, decision));
-      pump(client, server, bytesIn, true, peer, decision);
+              .start(() -> copy(server, client, bytesOut, "backend to client", false));
+      copy(client, server, bytesIn, "client to backend", true);
       try {
         down.join();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-      }
-    }
-
-    /** Copies {@code from} to {@code to} until end of stream or an error. */
-    private void pump(
-        UnixConnection from,
-        UnixConnection to,
-        AtomicLong counter,
-        boolean fromClient,
-        PeerIdentity peer,
-        Decision decision) {
-      byte[] buffer = new byte[SMALL_BUFFER];
-      InputStream in = from.inputStream();
-      OutputStream out = to.outputStream();
-      try {
-        if (fromClient && !firstBytes(in, out, buffer, counter, peer, decision)) {
-          return;
-        }
-        int n;
-        while ((n = in.read(buffer)) > 0) {
-          try {
-            out.write(buffer, 0, n);
-          } catch (IOException receiverGone) {
-            // The receiver stopped taking bytes (it closed without reading everything, as an HTTP
-            // server answering an error does). Only this direction ends: what the receiver sent
-            // before it closed is still on its way the other way, and that pump delivers it.
-            if (!(receiverGone instanceof ClosedChannelException)) {
-              fail(
-                  (fromClient ? "client to backend: " : "backend to client: ")
-                      + Main.describe(receiverGone));
-            }
-            try {
-              from.shutdownInput();
-            } catch (IOException alreadyGone) {
-              // the sender is gone too; its own direction reports that
-            }
-            return;
-          }
-          counter.addAndGet(n);
-          if (n == buffer.length && buffer.length < LARGE_BUFFER) {
-            buffer = new byte[LARGE_BUFFER]; // a bulk transfer: fewer, larger system calls
-          }
-        }
-        try {
-          to.shutdownOutput();
-        } catch (IOException e) {
-          // The receiving side is gone; its own direction reports that.
-        }
-      } catch (IOException e) {
-        if (whoami) {
-          return; // the other thread is answering the probe on the client connection
-        }
-        if (!(e instanceof ClosedChannelException)) {
-          fail((fromClient ? "client to backend: " : "backend to client: ") + Main.describe(e));
-        }
-        from.close();
-        to.close();
+        abort("interrupted");
       }
     }
 
     /**
-     * Handles the client's first bytes: answers a whoami probe (and returns false), or forwards
-     * them and returns true.
+     * Copies {@code from} to {@code to} until end of stream, which is passed on as a half-close. A
+     * write that fails (the receiver stopped taking bytes) ends this direction only; a read that
+     * fails ends both.
      */
-    private boolean firstBytes(
-        InputStream in,
-        OutputStream out,
-        byte[] buffer,
+    private void copy(
+        UnixConnection from,
+        UnixConnection to,
         AtomicLong counter,
-        PeerIdentity peer,
-        Decision decision)
-        throws IOException {
+        String direction,
+        boolean fromClient) {
+      byte[] buffer = new byte[SMALL_BUFFER];
+      InputStream in = from.inputStream();
+      int n;
+      try {
+        n = fromClient ? firstBytes(in, buffer) : in.read(buffer);
+      } catch (IOException e) {
+        readFailed(direction, e);
+        return;
+      }
+      while (n > 0) {
+        try {
+          to.writeFully(buffer, 0, n);
+        } catch (IOException receiverGone) {
+          if (!(receiverGone instanceof ClosedChannelException)) {
+            fail(direction + ": " + Main.describe(receiverGone));
+          }
+          try {
+            from.shutdownInput(); // nothing more can be delivered; the other direction goes on
+          } catch (IOException senderGone) {
+            // the sender is gone too; its own direction reports that
+          }
+          return;
+        }
+        counter.addAndGet(n);
+        if (n == buffer.length && buffer.length < LARGE_BUFFER) {
+          buffer = new byte[LARGE_BUFFER]; // a bulk transfer: fewer, larger system calls
+        }
+        try {
+          n = in.read(buffer);
+        } catch (IOException e) {
+          readFailed(direction, e);
+          return;
+        }
+      }
+      try {
+        to.shutdownOutput();
+      } catch (IOException e) {
+        // The receiving side is gone; its own direction reports that.
+      }
+    }
+
+    private void readFailed(String direction, IOException e) {
+      if (whoami) {
+        return; // the probe is being answered on the client connection
+      }
+      if (e instanceof AsynchronousCloseException && !listener.isOpen()) {
+        fail("proxy stopping: grace period over"); // closed by closeGracefully at its deadline
+      } else if (!(e instanceof ClosedChannelException)) {
+        fail(direction + ": " + Main.describe(e));
+      }
+      abort(null);
+    }
+
+    /**
+     * Reads the client's first bytes: answers a whoami probe (and returns -1, ending this
+     * direction), or returns how many bytes of {@code buffer} are to be forwarded (-1 at end of
+     * stream).
+     */
+    private int firstBytes(InputStream in, byte[] buffer) throws IOException {
       int length = 0;
       while (true) {
         int n = in.read(buffer, length, buffer.length - length);
         if (n < 0) {
-          break;
+          return length > 0 ? length : -1;
         }
         length += n;
         WhoamiProtocol.Match match = WhoamiProtocol.match(buffer, length);
         if (match == WhoamiProtocol.Match.PROBE) {
-          whoami = true; // before closing the backend: its pump then leaves the client alone
+          whoami = true; // before closing the backend: its direction then leaves the client alone
           server.close();
-          answerWhoami(peer, decision);
-          return false;
+          answerWhoami();
+          return -1;
         }
         if (match == WhoamiProtocol.Match.NOT_PROBE) {
-          break;
+          return length;
         }
       }
-      if (length > 0) {
-        out.write(buffer, 0, length);
-        counter.addAndGet(length);
-      }
-      return true; // at end of stream the caller's next read sees it again
     }
 
     void abort(String why) {
-      fail(why);
+      if (why != null) {
+        fail(why);
+      }
       client.close();
       UnixConnection s = server;
       if (s != null) {
@@ -357,7 +297,22 @@ final class Proxy {
       }
     }
 
-    private void writeAudit(Map<String, Object> facts, Decision decision) {
+    /**
+     * Writes the audit record, then closes both connections: a graceful stop, which waits for
+     * connections to close, thereby waits for their records too.
+     */
+    void end() {
+      try {
+        writeAudit();
+      } catch (RuntimeException | Error e) {
+        LOG.log(Level.ERROR, "connection " + id + ": cannot write its audit record", e);
+      } finally {
+        abort(null);
+        active.decrementAndGet();
+      }
+    }
+
+    private void writeAudit() {
       Map<String, Object> record = Json.object();
       record.put("time", time.toString());
       record.put("connection", id);

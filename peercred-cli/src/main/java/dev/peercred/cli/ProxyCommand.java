@@ -2,12 +2,11 @@ package dev.peercred.cli;
 
 import dev.peercred.AddressInUseException;
 import dev.peercred.ListenerOptions;
-import dev.peercred.PeerIdentity;
 import dev.peercred.SocketActivation;
 import dev.peercred.SocketActivationException;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
-import dev.peercred.policy.Decision;
+import dev.peercred.policy.Policy;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.AccessDeniedException;
@@ -19,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -157,7 +155,7 @@ final class ProxyCommand implements Callable<Integer> {
     ListenerOptions options = activated ? null : listenerOptions();
     UnixSocketAddress listenAddress = activated ? null : address("--listen", listen);
     UnixSocketAddress backend = address("--to", to);
-    Function<PeerIdentity, Decision> rules = loadPolicy(policy);
+    Policy rules = loadPolicy(policy);
     warnIfBackendMissing(backend);
 
     AuditLog audit;
@@ -192,27 +190,22 @@ final class ProxyCommand implements Callable<Integer> {
                 .name("proxy-stop")
                 .start(
                     () -> {
-                      proxy.stopAccepting();
+                      proxy.listener().close(); // no new connections, socket file removed
                       LOG.log(
                           Level.INFO,
                           "stopping: no new connections; {0} open, grace {1}",
                           proxy.activeConnections(),
                           grace);
-                      int forced = proxy.stop(grace);
-                      if (forced > 0) {
-                        LOG.log(
-                            Level.WARNING,
-                            "closed {0} connection(s) at the end of the grace period",
-                            forced);
-                      }
+                      stopGracefully(proxy);
                       stopped.countDown();
                     });
           }
         };
     boolean signals = Signals.handle("TERM", stop) & Signals.handle("INT", stop);
     if (!signals) {
-      // No signal API in this runtime: still remove the socket on the way out.
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> proxy.stop(grace), "proxy-shutdown"));
+      // No signal API in this runtime: still remove the socket and finish on the way out.
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> stopGracefully(proxy), "proxy-shutdown"));
       stopped.countDown();
     }
     boolean reload =
@@ -243,6 +236,21 @@ final class ProxyCommand implements Callable<Integer> {
     audit.close();
     LOG.log(Level.INFO, "stopped");
     return Exit.OK;
+  }
+
+  /**
+   * Stops accepting, lets open connections run for the grace period, then closes those left; each
+   * connection's audit record is written before its connection counts as closed.
+   */
+  private void stopGracefully(Proxy proxy) {
+    try {
+      if (!proxy.listener().closeGracefully(grace)) {
+        LOG.log(Level.WARNING, "closed the connections still open at the end of the grace period");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      proxy.listener().close();
+    }
   }
 
   /** The one socket passed by systemd, or the one named "proxy" (FileDescriptorName=proxy). */
@@ -294,7 +302,7 @@ final class ProxyCommand implements Callable<Integer> {
 
   private void reloadPolicy(Proxy proxy) {
     try {
-      proxy.setRules(AccessRules.load(policy));
+      proxy.setPolicy(AccessRules.load(policy));
       LOG.log(Level.INFO, "policy reloaded from {0}; it applies to new connections", policy);
     } catch (IOException | AccessRules.PolicyFileException e) {
       LOG.log(
@@ -304,7 +312,7 @@ final class ProxyCommand implements Callable<Integer> {
     }
   }
 
-  static Function<PeerIdentity, Decision> loadPolicy(Path policy) throws Exit.Failure {
+  static Policy loadPolicy(Path policy) throws Exit.Failure {
     try {
       return AccessRules.load(policy);
     } catch (IOException e) {

@@ -95,26 +95,50 @@ class ProxyForwardingTest {
     }
   }
 
+  /**
+   * A backend that answers and hangs up without reading the request (as an HTTP server answering an
+   * error does): every byte it sent must reach the client, followed by a clean end of stream,
+   * whichever of the request and the hang-up reaches the proxy first. Repeated, because the order
+   * differs from one connection to the next: the request may arrive before the backend closes (then
+   * the backend's close resets the proxy's backend socket after the answer), or after it (then
+   * forwarding the request fails with EPIPE).
+   */
   @Test
-  void backendThatHangsUpEndsTheClientInsteadOfLeavingItWaiting() throws Exception {
+  void backendThatHangsUpWithoutReadingDeliversItsAnswerEveryTime() throws Exception {
     Path backendPath = dir.resolve("backend.sock");
+    byte[] bye = "bye\n".getBytes(StandardCharsets.UTF_8);
+    byte[] hello = "hello\n".getBytes(StandardCharsets.UTF_8);
     try (ServerSocketChannel server =
             backend(
                 backendPath,
                 c -> {
                   try (c) {
-                    c.write(ByteBuffer.wrap("bye\n".getBytes(StandardCharsets.UTF_8)));
+                    c.write(ByteBuffer.wrap(bye));
                   } catch (IOException e) {
-                    // nothing to do
+                    // the client's assertion tells
                   }
                 });
-        Cli.Running proxy = proxy(backendPath);
-        UnixConnection client = UnixConnection.connect(dir.resolve("proxy.sock"))) {
-      // The client never ends its output; the backend's hang-up alone must end the connection.
-      client.outputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
-      client.setReadTimeout(Duration.ofSeconds(20));
-      byte[] answer = Channels.newInputStream(client).readAllBytes();
-      assertArrayEquals("bye\n".getBytes(StandardCharsets.UTF_8), answer);
+        Cli.Running proxy = proxy(backendPath)) {
+      for (int i = 0; i < 1000; i++) {
+        try (UnixConnection client = UnixConnection.connect(dir.resolve("proxy.sock"))) {
+          client.setReadTimeout(Duration.ofSeconds(20));
+          byte[] answer;
+          if (i % 2 == 0) {
+            // Request first: it races the backend's hang-up. The client never ends its output;
+            // the hang-up alone must end the connection.
+            client.outputStream().write(hello);
+            answer = Channels.newInputStream(client).readAllBytes();
+          } else {
+            // Request after the answer: the backend has surely closed before it is forwarded.
+            byte[] first = client.inputStream().readNBytes(bye.length);
+            client.outputStream().write(hello);
+            byte[] rest = client.inputStream().readAllBytes();
+            answer = java.util.Arrays.copyOf(first, first.length + rest.length);
+            System.arraycopy(rest, 0, answer, first.length, rest.length);
+          }
+          assertArrayEquals(bye, answer, "connection " + i);
+        }
+      }
     }
   }
 }

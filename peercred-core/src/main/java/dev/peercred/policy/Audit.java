@@ -15,9 +15,12 @@ import java.util.Optional;
  *
  * <p>Allowed decisions are logged at {@code INFO}, denials and errors at {@code WARNING}. The log
  * line reads {@code connection DENY endpoint=/run/kv.sock uid=1001 gid=1001 pid=4242
- * exe=/usr/bin/python3.11 reason="..."}; {@code exe} is {@code ?} when it cannot be read. To see
- * the events, start a recording ({@code jcmd <pid> JFR.start}, or {@code -XX:StartFlightRecording})
- * and run {@code jfr print --events dev.peercred.ConnectionDecision recording.jfr}.
+ * exe=/usr/bin/python3.11 reason="..."}. A record reads nothing the decision did not: {@code exe}
+ * is given when the policy looked at the process (it was pinned then, and is read once more from
+ * the pinned process), and is {@code ?} otherwise or when it cannot be read, so a uid check stays a
+ * single {@code getsockopt}. To see the events, start a recording ({@code jcmd <pid> JFR.start}, or
+ * {@code -XX:StartFlightRecording}) and run {@code jfr print --events
+ * dev.peercred.ConnectionDecision recording.jfr}.
  *
  * <p>{@link AuthorizingListener} and {@link CommandPolicy} call these methods; servers that decide
  * by other means can call them too. Recording never throws.
@@ -101,9 +104,10 @@ public final class Audit {
     }
   }
 
+  /** The executable if the decision already read the process; an audit adds no reads of its own. */
   private static String executable(PeerIdentity peer) {
     try {
-      Optional<PeerProcess> process = peer.process();
+      Optional<PeerProcess> process = peer.resolvedProcess();
       return process.isPresent() ? process.get().executable().toString() : null;
     } catch (Exception e) {
       return null;

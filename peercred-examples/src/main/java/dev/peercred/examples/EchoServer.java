@@ -51,36 +51,33 @@ public final class EchoServer implements AutoCloseable {
   }
 
   /**
-   * Accepts and serves connections until the listener is closed. A failing accept (for example no
-   * descriptors left) is logged and retried after a pause, so the server neither dies nor spins.
-   *
-   * <p>At the descriptor limit ({@code EMFILE}) the kernel keeps completed connections in the
-   * listen backlog; this server does not drop them (accept and close) but pauses, doubling the
-   * pause from 10 ms to 1 s, and serves them once descriptors are free again. Clients beyond the
-   * backlog wait in {@code connect(2)} or get {@code EAGAIN}, so the load is pushed back to them.
+   * Accepts and serves connections until the listener is closed, each on a virtual thread of its
+   * own ({@link dev.peercred.Listener#serve}: a failing accept, for example at the descriptor
+   * limit, is logged and retried after a pause, so the server neither dies nor spins).
    */
   public void run() {
-    AcceptLoop.run(listener::accept, listener::isOpen, "echo-", this::serve, LOG);
+    listener.serve(this::serve);
   }
 
-  /** Serves one connection: the uid check, then the echo loop. Closes the connection. */
-  public void serve(UnixConnection connection) {
-    try (connection) {
-      PeerCredentials peer = connection.peerCredentials();
-      if (!peer.hasUid(ownerUid)) {
-        LOG.log(
-            Level.INFO,
-            "UID mismatch ({0} != {1}). Closing connection.",
-            Long.toString(peer.uid()),
-            Long.toString(ownerUid));
-        connection.refuse(new String(UNAUTHORIZED));
-        return;
-      }
-      LOG.log(Level.DEBUG, "serving {0}", peer);
-      echo(connection);
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "connection ended: {0}", e.toString());
+  /**
+   * Serves one connection: the uid check, then the echo loop.
+   *
+   * @param connection the accepted connection; the caller closes it
+   * @throws IOException if the client goes away or the connection fails
+   */
+  public void serve(UnixConnection connection) throws IOException {
+    PeerCredentials peer = connection.peerCredentials();
+    if (!peer.hasUid(ownerUid)) {
+      LOG.log(
+          Level.INFO,
+          "UID mismatch ({0} != {1}). Closing connection.",
+          Long.toString(peer.uid()),
+          Long.toString(ownerUid));
+      connection.refuse(new String(UNAUTHORIZED));
+      return;
     }
+    LOG.log(Level.DEBUG, "serving {0}", peer);
+    echo(connection);
   }
 
   private static void echo(UnixConnection connection) throws IOException {

@@ -9,7 +9,6 @@ import dev.peercred.policy.Policy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -107,29 +106,30 @@ public final class KvServer implements AutoCloseable {
 
   /** Accepts and serves connections until the listener is closed. */
   public void run() {
-    AcceptLoop.run(listener::accept, listener::isOpen, "kv-", this::serve, LOG);
+    listener.serve(this::serve);
   }
 
-  /** Serves one allowed connection until it ends; closes it. */
-  public void serve(UnixConnection connection) {
-    try (connection) {
-      InputStream in = new java.io.BufferedInputStream(connection.inputStream(), 8192);
-      while (true) {
-        String line;
-        try {
-          line = readLine(in);
-        } catch (LineTooLongException e) {
-          connection.refuse("error: line longer than " + MAX_LINE + " bytes\n");
-          return;
-        }
-        if (line == null) {
-          return;
-        }
-        byte[] answer = bytes(execute(connection, line));
-        connection.writeFully(answer, 0, answer.length);
+  /**
+   * Serves one allowed connection until it ends.
+   *
+   * @param connection the accepted connection; the caller closes it
+   * @throws IOException if the client goes away or the connection fails
+   */
+  public void serve(UnixConnection connection) throws IOException {
+    InputStream in = new java.io.BufferedInputStream(connection.inputStream(), 8192);
+    while (true) {
+      String line;
+      try {
+        line = readLine(in);
+      } catch (LineTooLongException e) {
+        connection.refuse("error: line longer than " + MAX_LINE + " bytes\n");
+        return;
       }
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "connection ended: {0}", e.toString());
+      if (line == null) {
+        return;
+      }
+      byte[] answer = bytes(execute(connection, line));
+      connection.writeFully(answer, 0, answer.length);
     }
   }
 
