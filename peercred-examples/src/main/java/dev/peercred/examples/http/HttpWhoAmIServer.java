@@ -123,7 +123,7 @@ public final class HttpWhoAmIServer implements AutoCloseable {
     try {
       Optional<PeerProcess> process = caller.process();
       if (process.isPresent()) {
-        quote(json, process.get().executable().toString());
+        json.append(jsonString(process.get().executable().toString()));
       } else {
         json.append("null");
       }
@@ -133,15 +133,16 @@ public final class HttpWhoAmIServer implements AutoCloseable {
     json.append(",\"user\":");
     Optional<String> user = caller.userName();
     if (user.isPresent()) {
-      quote(json, user.get());
+      json.append(jsonString(user.get()));
     } else {
       json.append("null");
     }
     return json.append("}\n").toString();
   }
 
-  private static void quote(StringBuilder json, String text) {
-    json.append('"');
+  /** {@code text} as a JSON string, quotes included. */
+  static String jsonString(String text) {
+    StringBuilder json = new StringBuilder(text.length() + 2).append('"');
     text.codePoints()
         .forEach(
             c -> {
@@ -153,7 +154,7 @@ public final class HttpWhoAmIServer implements AutoCloseable {
                 json.appendCodePoint(c);
               }
             });
-    json.append('"');
+    return json.append('"').toString();
   }
 
   /** {@code GET /whoami}; 404 for any other path, 405 for any other method. */
