@@ -24,8 +24,15 @@ module dev.peercred.examples {
   requires static org.eclipse.jetty.io;
   requires static org.eclipse.jetty.util;
   requires static org.eclipse.jetty.unixdomain.server;
+  requires static dev.peercred.netty;
+  requires static io.netty.transport;
+  requires static io.netty.transport.classes.epoll;
+  requires static io.netty.transport.unix.common;
+  requires static io.netty.buffer;
+  requires static io.netty.common;
 
   exports dev.peercred.examples;
   exports dev.peercred.examples.grpc;
   exports dev.peercred.examples.http;
+  exports dev.peercred.examples.netty;
 }
