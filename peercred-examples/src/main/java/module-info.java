@@ -34,5 +34,6 @@ module dev.peercred.examples {
   exports dev.peercred.examples;
   exports dev.peercred.examples.grpc;
   exports dev.peercred.examples.http;
+  exports dev.peercred.examples.jdk;
   exports dev.peercred.examples.netty;
 }
