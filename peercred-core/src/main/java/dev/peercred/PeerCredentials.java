@@ -1,8 +1,10 @@
 package dev.peercred;
 
 import dev.peercred.internal.linux.Credentials;
+import dev.peercred.internal.linux.JdkChannels;
 import dev.peercred.internal.linux.Platform;
 import java.io.IOException;
+import java.nio.channels.SocketChannel;
 import java.util.OptionalLong;
 
 /**
@@ -80,6 +82,35 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
     } catch (IOException e) {
       throw new PeerCredentialsException(e.getMessage(), e);
     }
+  }
+
+  /**
+   * Reads the peer credentials of a connected JDK {@link SocketChannel} of family {@code UNIX}: one
+   * accepted from {@code ServerSocketChannel.open(StandardProtocolFamily.UNIX)}, or a client's
+   * {@code SocketChannel.open(UnixDomainSocketAddress)}. The channel stays the application's: it is
+   * only read, in whatever blocking mode it is, and may be used by other threads meanwhile.
+   *
+   * <p><b>Needs the JVM option</b> {@code --add-exports java.base/sun.nio.ch=dev.peercred} (module
+   * path) or {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED} (class path), or {@code
+   * Add-Exports: java.base/sun.nio.ch} in an executable JAR's manifest: the JDK exposes a channel's
+   * descriptor only through its internal, public interface {@code sun.nio.ch.SelChImpl}. Without
+   * it, this method throws {@link UnsupportedOperationException} naming the option.
+   *
+   * <p>The credentials are those of the channel's own socket: if the channel is closed during the
+   * call (and its descriptor number reused), the call throws {@link
+   * java.nio.channels.AsynchronousCloseException} rather than answer for another file.
+   *
+   * @throws java.nio.channels.ClosedChannelException if the channel is closed
+   * @throws IllegalArgumentException if the channel is not connected, not of family {@code UNIX} or
+   *     not one of the JDK's own channels
+   * @throws UnsupportedOperationException if {@code sun.nio.ch} is not exported to peercred, or on
+   *     a platform other than Linux x86_64 or aarch64
+   * @throws PeerCredentialsException if the kernel gives no credentials for the socket
+   * @throws IOException if reading the channel's addresses fails
+   */
+  public static PeerCredentials of(SocketChannel channel) throws IOException {
+    return JdkChannels.readConnected(
+        channel, "PeerCredentials.of(SocketChannel)", PeerCredentials::read, unused -> {});
   }
 
   /** The credentials of this process: its pid, effective uid and effective gid. */

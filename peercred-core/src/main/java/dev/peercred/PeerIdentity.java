@@ -3,12 +3,14 @@ package dev.peercred;
 import dev.peercred.internal.linux.Credentials;
 import dev.peercred.internal.linux.Errno;
 import dev.peercred.internal.linux.Identity;
+import dev.peercred.internal.linux.JdkChannels;
 import dev.peercred.internal.linux.NativeSocket;
 import dev.peercred.internal.linux.Nss;
 import dev.peercred.internal.linux.Platform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -148,6 +150,33 @@ public final class PeerIdentity implements AutoCloseable {
       reading[0] = false;
     }
     return identity;
+  }
+
+  /**
+   * Reads the identity of the peer of a connected JDK {@link SocketChannel} of family {@code UNIX},
+   * as {@link #read(int)} does for a descriptor: everything that comes from the socket is read now,
+   * while the channel is known to be open, and the process is pinned. The channel stays the
+   * application's and is only read. The returned identity holds a pidfd: <b>close it</b> when the
+   * channel closes.
+   *
+   * <p>Needs the same JVM option as {@link PeerCredentials#of(SocketChannel)}, {@code --add-exports
+   * java.base/sun.nio.ch=dev.peercred} (or {@code =ALL-UNNAMED} on the class path); without it,
+   * this method throws {@link UnsupportedOperationException} naming the option. If the channel is
+   * closed during the call, the identity read so far is closed and {@link
+   * java.nio.channels.AsynchronousCloseException} thrown, so that a reused descriptor number never
+   * answers for the channel.
+   *
+   * @throws java.nio.channels.ClosedChannelException if the channel is closed
+   * @throws IllegalArgumentException if the channel is not connected, not of family {@code UNIX} or
+   *     not one of the JDK's own channels
+   * @throws UnsupportedOperationException if {@code sun.nio.ch} is not exported to peercred, or on
+   *     a platform other than Linux x86_64 or aarch64
+   * @throws PeerCredentialsException if the kernel gives no credentials for the socket
+   * @throws IOException if reading the channel's addresses fails
+   */
+  public static PeerIdentity of(SocketChannel channel) throws IOException {
+    return JdkChannels.readConnected(
+        channel, "PeerIdentity.of(SocketChannel)", PeerIdentity::read, PeerIdentity::close);
   }
 
   /**

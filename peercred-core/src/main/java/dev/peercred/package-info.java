@@ -32,7 +32,10 @@
  * UnixDomainPrincipal}: the user and group <em>names</em>, resolved through the user database on
  * every call. It gives no pid, no numeric ids (a uid without a name comes back as its number in
  * text), no supplementary groups, no security label and no handle on the process; and JDK channels
- * expose no descriptor, so nothing else can be read from them.
+ * expose no descriptor publicly. {@link
+ * dev.peercred.PeerCredentials#of(java.nio.channels.SocketChannel)} and {@link
+ * dev.peercred.PeerIdentity#of(java.nio.channels.SocketChannel)} read everything from such a
+ * channel, given {@code --add-exports java.base/sun.nio.ch=dev.peercred}.
  *
  * <h2>Native access</h2>
  *

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ProxyCommand.class,
       GrpcDemoCommand.class,
       GrpcWhoAmICommand.class,
+      HttpDemoCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
