@@ -1,23 +1,10 @@
 /**
- * Example servers built on peercred; the command-line tool runs them.
- *
- * <p>The gRPC demo ({@code dev.peercred.examples.grpc}) needs grpc-java and protobuf, which the
- * other examples do not: they are optional here ({@code requires static}), so that the plain
- * examples run on a module path holding only {@code dev.peercred}. To run the gRPC demo as a
- * module, add its modules: {@code --add-modules dev.peercred.grpc,io.grpc.stub,io.grpc.protobuf,
- * io.grpc.services,com.google.protobuf,com.google.common} (the command-line tool uses the class
- * path and needs nothing).
+ * Example servers built on peercred, needing nothing but {@code dev.peercred}: the article's echo
+ * server and the key-value daemon with tiered rights. The command-line tool runs them. The gRPC
+ * demo is in its own module, {@code dev.peercred.examples.grpc}.
  */
 module dev.peercred.examples {
   requires transitive dev.peercred;
-  requires static dev.peercred.grpc;
-  requires static io.grpc;
-  requires static io.grpc.stub;
-  requires static io.grpc.protobuf;
-  requires static io.grpc.services;
-  requires static com.google.protobuf;
-  requires static com.google.common; // the generated future stubs
 
   exports dev.peercred.examples;
-  exports dev.peercred.examples.grpc;
 }

@@ -2,24 +2,27 @@ package dev.peercred.cli;
 
 import dev.peercred.UnixSocketAddress;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
-/** The {@code peercred} command. */
+/**
+ * The {@code peercred} command.
+ *
+ * <p>Only the subcommand being run is built: picocli reads a command's annotations and fields by
+ * reflection, which costs more start-up time than the whole of {@code whoami}'s work, and the gRPC
+ * commands need the gRPC libraries, which the other commands do not put on the class path. The full
+ * tree, for {@code peercred --help} and mistakes, lists the gRPC commands by name and summary
+ * without loading them.
+ */
 @Command(
     name = "peercred",
     mixinStandardHelpOptions = true,
     version = "peercred 0.1.0",
-    description = "Unix domain socket servers and tools that know who is on the other end.",
-    subcommands = {
-      EchoCommand.class,
-      KvCommand.class,
-      WhoamiCommand.class,
-      ProxyCommand.class,
-      GrpcDemoCommand.class,
-      GrpcWhoAmICommand.class,
-      CommandLine.HelpCommand.class
-    })
+    description = "Unix domain socket servers and tools that know who is on the other end.")
 public final class Main {
   private Main() {}
 
@@ -29,6 +32,20 @@ public final class Main {
   /** Exit code when the socket cannot be set up (EX_UNAVAILABLE for missing backends, etc.). */
   public static final int EXIT_FAILURE = 1;
 
+  /** A subcommand: its name, how to make it, and the summary that lists it without making it. */
+  private record Subcommand(String name, Supplier<Object> create, String summary, boolean grpc) {}
+
+  private static final List<Subcommand> SUBCOMMANDS =
+      List.of(
+          new Subcommand("echo", EchoCommand::new, null, false),
+          new Subcommand("kv", KvCommand::new, null, false),
+          new Subcommand("whoami", WhoamiCommand::new, null, false),
+          new Subcommand("proxy", ProxyCommand::new, null, false),
+          // Lambdas, not constructor references: the class is loaded only when the command runs.
+          new Subcommand("grpc-demo", () -> new GrpcDemoCommand(), GrpcDemoCommand.SUMMARY, true),
+          new Subcommand(
+              "grpc-whoami", () -> new GrpcWhoAmICommand(), GrpcWhoAmICommand.SUMMARY, true));
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -36,7 +53,26 @@ public final class Main {
   /** Runs the command line and returns the exit code. */
   public static int run(String... args) {
     configureLogging();
-    CommandLine cli = new CommandLine(new Main());
+    try {
+      return execute(commandLine(args), args);
+    } catch (NoClassDefFoundError e) {
+      // Only the gRPC commands need classes that the class path may lack (java -jar, say).
+      String missing = String.valueOf(e.getMessage());
+      if (!missing.startsWith("io/grpc/") && !missing.startsWith("com/google/")) {
+        throw e;
+      }
+      System.err.println(
+          "peercred: "
+              + String.join(" ", args)
+              + ": the gRPC libraries are not on the class path (no "
+              + missing.replace('/', '.')
+              + "); run it with the peercred launcher, or add lib/grpc/* next to peercred.jar to"
+              + " the class path");
+      return EXIT_FAILURE;
+    }
+  }
+
+  private static int execute(CommandLine cli, String[] args) {
     cli.setExitCodeExceptionMapper(e -> EXIT_FAILURE);
     cli.setParameterExceptionHandler(
         (e, ignored) -> {
@@ -53,6 +89,50 @@ public final class Main {
           return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
         });
     return cli.execute(args);
+  }
+
+  /**
+   * The command tree for {@code args}: the root with just the subcommand named by the first
+   * argument that is not an option (and {@code help} with just the one it names), or with all of
+   * them when there is none or it is not one of them.
+   */
+  private static CommandLine commandLine(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    int first = 0;
+    while (first < args.length && args[first].startsWith("-")) {
+      first++;
+    }
+    String name = first < args.length ? args[first] : null;
+    Optional<Subcommand> chosen = find(name);
+    if (chosen.isPresent()) {
+      cli.addSubcommand(name, chosen.get().create().get());
+      return cli;
+    }
+    if ("help".equals(name)) {
+      cli.addSubcommand("help", new CommandLine.HelpCommand());
+      Optional<Subcommand> topic = find(first + 1 < args.length ? args[first + 1] : null);
+      if (topic.isPresent()) {
+        cli.addSubcommand(topic.get().name(), topic.get().create().get());
+        return cli;
+      }
+    }
+    for (Subcommand subcommand : SUBCOMMANDS) {
+      if (subcommand.grpc()) {
+        CommandSpec listed = CommandSpec.create().name(subcommand.name());
+        listed.usageMessage().description(subcommand.summary());
+        cli.addSubcommand(subcommand.name(), new CommandLine(listed));
+      } else {
+        cli.addSubcommand(subcommand.name(), subcommand.create().get());
+      }
+    }
+    if (!"help".equals(name)) {
+      cli.addSubcommand("help", new CommandLine.HelpCommand());
+    }
+    return cli;
+  }
+
+  private static Optional<Subcommand> find(String name) {
+    return SUBCOMMANDS.stream().filter(s -> s.name().equals(name)).findFirst();
   }
 
   /**
