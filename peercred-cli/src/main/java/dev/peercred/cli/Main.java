@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,10 @@ public final class Main {
           new Subcommand(
               "grpc-whoami", () -> new GrpcWhoAmICommand(), GrpcWhoAmICommand.SUMMARY, true));
 
+  /** Where the classes of target/lib/grpc live: the demo, peercred-grpc, grpc-java, protobuf. */
+  private static final Pattern GRPC_PACKAGES =
+      Pattern.compile("dev/peercred/examples/grpc/|dev/peercred/grpc/|io/grpc/|com/google/");
+
   public static void main(String[] args) {
     System.exit(run(args));
   }
@@ -58,7 +63,7 @@ public final class Main {
     } catch (NoClassDefFoundError e) {
       // Only the gRPC commands need classes that the class path may lack (java -jar, say).
       String missing = String.valueOf(e.getMessage());
-      if (!missing.startsWith("io/grpc/") && !missing.startsWith("com/google/")) {
+      if (!GRPC_PACKAGES.matcher(missing).lookingAt()) {
         throw e;
       }
       System.err.println(
