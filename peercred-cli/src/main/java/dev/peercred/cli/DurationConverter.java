@@ -32,6 +32,12 @@ final class DurationConverter implements ITypeConverter<Duration> {
     }
   }
 
+  /** Writes {@code d} the way {@link #convert} reads it: {@code 2s}, {@code 250ms}. */
+  static String format(Duration d) {
+    long millis = d.toMillis();
+    return millis % 1000 == 0 ? millis / 1000 + "s" : millis + "ms";
+  }
+
   private static Duration check(Duration d, String text) {
     if (d.isNegative()) {
       throw new TypeConversionException("'" + text + "' is negative");

@@ -24,6 +24,9 @@ final class Exit {
   /** EX_CANTCREAT: the listening socket or the audit file cannot be created. */
   static final int CANT_CREATE = 73;
 
+  /** EX_PROTOCOL: the server's answer to the whoami probe is not a valid reply. */
+  static final int PROTOCOL = 76;
+
   /** EX_NOPERM: not allowed to connect to the socket. */
   static final int NO_PERMISSION = 77;
 

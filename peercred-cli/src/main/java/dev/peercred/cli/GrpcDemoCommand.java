@@ -16,13 +16,17 @@ import picocli.CommandLine.Parameters;
     name = "grpc-demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve gRPC on a Unix socket where every call knows its caller: peercred.demo.v1.Demo",
+      GrpcDemoCommand.SUMMARY,
       "(WhoAmI, OwnerOnly), grpc.health.v1.Health and server reflection.",
       "Only the user who started the server may call, unless --allow-uid adds others or",
       "--policy replaces the rule; OwnerOnly stays owner-only. Others get PERMISSION_DENIED.",
       "Try: peercred grpc-whoami, or grpcurl -plaintext -unix SOCKET list"
     })
 final class GrpcDemoCommand implements Callable<Integer> {
+  /** The first line of the description; a constant, so listing the command does not load it. */
+  static final String SUMMARY =
+      "Serve gRPC on a Unix socket where every call knows its caller: peercred.demo.v1.Demo";
+
   @Parameters(
       index = "0",
       arity = "0..1",

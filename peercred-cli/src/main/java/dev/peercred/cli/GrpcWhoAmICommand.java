@@ -15,10 +15,14 @@ import picocli.CommandLine.Parameters;
     name = "grpc-whoami",
     mixinStandardHelpOptions = true,
     description = {
-      "Call WhoAmI on a 'peercred grpc-demo' server and print who the server says we are.",
+      GrpcWhoAmICommand.SUMMARY,
       "Exit code 1 and the gRPC status on failure (e.g. PERMISSION_DENIED)."
     })
 final class GrpcWhoAmICommand implements Callable<Integer> {
+  /** The first line of the description; a constant, so listing the command does not load it. */
+  static final String SUMMARY =
+      "Call WhoAmI on a 'peercred grpc-demo' server and print who the server says we are.";
+
   @Parameters(
       index = "0",
       arity = "0..1",

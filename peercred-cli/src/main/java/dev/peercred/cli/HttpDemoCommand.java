@@ -19,13 +19,17 @@ import picocli.CommandLine.Parameters;
     name = "http-demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Serve HTTP on a Unix socket (Jetty) where every request knows its caller:",
+      HttpDemoCommand.SUMMARY,
       "GET /whoami answers the caller's pid, uid, gid, groups and executable in JSON.",
       "Only the user who started the server and root get an answer, unless --policy",
       "replaces the rule; everyone else gets 403 Forbidden. The socket is open to all users.",
       "Try: curl --unix-socket SOCKET http://localhost/whoami"
     })
 final class HttpDemoCommand implements Callable<Integer> {
+  /** The first line of the description, which {@code peercred --help} shows without Jetty. */
+  static final String SUMMARY =
+      "Serve HTTP on a Unix socket (Jetty) where every request knows its caller.";
+
   /** Jetty's own start-up lines are noise here; held so that the level sticks. */
   private static final java.util.logging.Logger JETTY =
       java.util.logging.Logger.getLogger("org.eclipse.jetty");

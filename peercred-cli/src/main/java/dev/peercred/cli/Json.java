@@ -1,246 +1,333 @@
 package dev.peercred.cli;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
+import com.fasterxml.jackson.core.io.CharacterEscapes;
+import com.fasterxml.jackson.core.io.SerializedString;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
- * A tiny JSON writer for one flat object per line: strings, numbers, booleans, null and lists of
- * those. Keys keep their insertion order. Enough for the audit trail and {@code whoami --json}, and
- * no dependency.
+ * JSON for the audit trail, {@code whoami --json} and the whoami exchange, through Jackson's
+ * streaming parser and generator.
+ *
+ * <p>Values are plain Java objects: objects are ordered maps (keys keep their insertion order),
+ * arrays are lists, numbers are {@code Long} (integers) or {@code Double}, and strings, booleans
+ * and null are themselves. Writing produces one line: every control character, DEL, the C1 controls
+ * and the Unicode line and paragraph separators are escaped, so a record never spans lines and
+ * never carries a terminal escape sequence.
+ *
+ * <p>Reading is bounded, because the whoami reply comes from a server the user may not trust: at
+ * most {@value #MAX_DOCUMENT_LENGTH} characters, nested at most {@value #MAX_DEPTH} deep, strings
+ * and names of at most {@value #MAX_STRING_LENGTH} characters, numbers of at most {@value
+ * #MAX_NUMBER_LENGTH} characters, no duplicate keys. Anything else is an {@link
+ * InvalidJsonException} naming the problem and where it is.
  */
 final class Json {
   private Json() {}
+
+  /** The most characters (or bytes, for {@link #parse(byte[], int, int)}) one document may have. */
+  static final int MAX_DOCUMENT_LENGTH = 64 * 1024;
+
+  /** How deep arrays and objects may nest; a top-level object is depth 1. */
+  static final int MAX_DEPTH = 32;
+
+  /** The longest string or object key, in characters. */
+  static final int MAX_STRING_LENGTH = 16 * 1024;
+
+  /** The longest number, in characters; a {@code long} needs at most 20. */
+  static final int MAX_NUMBER_LENGTH = 32;
+
+  private static final JsonFactory FACTORY =
+      new JsonFactoryBuilder()
+          .characterEscapes(new OneLineEscapes())
+          .streamReadConstraints(
+              StreamReadConstraints.builder()
+                  .maxDocumentLength(MAX_DOCUMENT_LENGTH)
+                  .maxNestingDepth(MAX_DEPTH)
+                  .maxStringLength(MAX_STRING_LENGTH)
+                  .maxNameLength(MAX_STRING_LENGTH)
+                  .maxNumberLength(MAX_NUMBER_LENGTH)
+                  .build())
+          .streamWriteConstraints(
+              StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
+
+  /** Text that is not valid JSON, or over one of the limits. */
+  static final class InvalidJsonException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+    private final long offset;
+    private final String problem;
+
+    /** {@code problem} may quote the input: it is made {@linkplain Text#printable printable}. */
+    InvalidJsonException(long offset, String problem) {
+      this(offset, Text.printable(problem), true);
+    }
+
+    private InvalidJsonException(long offset, String printableProblem, boolean unused) {
+      super("invalid JSON at offset " + offset + ": " + printableProblem);
+      this.offset = offset;
+      this.problem = printableProblem;
+    }
+
+    /** Where the problem is: characters from the start, or bytes for byte input. */
+    long offset() {
+      return offset;
+    }
+
+    /** What is wrong, without the offset (for example "nesting deeper than 32"). */
+    String problem() {
+      return problem;
+    }
+  }
 
   /** An ordered map for building an object. */
   static Map<String, Object> object() {
     return new LinkedHashMap<>();
   }
 
-  /** Writes {@code object} as one line of JSON (no trailing newline). */
+  /**
+   * Writes {@code object} as one line of JSON (no trailing newline). Maps become objects (keys by
+   * their {@code toString()}), collections arrays; {@code Integer}, {@code Long} and finite {@code
+   * Double} numbers; booleans and null themselves; anything else its {@code toString()} as a
+   * string.
+   *
+   * @throws IllegalArgumentException if maps and collections nest deeper than {@value #MAX_DEPTH}
+   */
   static String write(Map<String, ?> object) {
-    StringBuilder out = new StringBuilder(256);
-    writeValue(out, object);
+    StringWriter out = new StringWriter(256);
+    try (JsonGenerator generator = FACTORY.createGenerator(out)) {
+      writeValue(generator, object);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
+    }
     return out.toString();
   }
 
-  private static void writeValue(StringBuilder out, Object value) {
+  private static void writeValue(JsonGenerator out, Object value) throws IOException {
     switch (value) {
-      case null -> out.append("null");
-      case Boolean b -> out.append(b);
-      case Integer i -> out.append(i);
-      case Long l -> out.append(l);
-      case Double d when !d.isNaN() && !d.isInfinite() -> out.append(d);
+      case null -> out.writeNull();
+      case Boolean b -> out.writeBoolean(b);
+      case Integer i -> out.writeNumber(i);
+      case Long l -> out.writeNumber(l);
+      case Double d when Double.isFinite(d) -> out.writeNumber(d);
       case Map<?, ?> map -> {
-        out.append('{');
-        boolean first = true;
+        out.writeStartObject();
         for (Map.Entry<?, ?> e : map.entrySet()) {
-          if (!first) {
-            out.append(',');
-          }
-          first = false;
-          writeString(out, String.valueOf(e.getKey()));
-          out.append(':');
+          out.writeFieldName(String.valueOf(e.getKey()));
           writeValue(out, e.getValue());
         }
-        out.append('}');
+        out.writeEndObject();
       }
       case Collection<?> list -> {
-        out.append('[');
-        boolean first = true;
+        out.writeStartArray();
         for (Object item : list) {
-          if (!first) {
-            out.append(',');
-          }
-          first = false;
           writeValue(out, item);
         }
-        out.append(']');
+        out.writeEndArray();
       }
-      default -> writeString(out, value.toString());
+      default -> out.writeString(value.toString());
     }
-  }
-
-  private static void writeString(StringBuilder out, String s) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    out.append('"');
   }
 
   /**
-   * Parses one JSON value: objects (as ordered maps), arrays (as lists), strings, numbers (as
-   * {@code Long} or {@code Double}), booleans and null.
+   * Parses one JSON value (and nothing after it but white space) within the limits above.
    *
-   * @throws IllegalArgumentException if the text is not valid JSON
+   * @throws InvalidJsonException if the text is not valid JSON or over a limit; the offset counts
+   *     characters
    */
   static Object parse(String text) {
-    Parser parser = new Parser(text);
-    Object value = parser.value();
-    parser.skipSpace();
-    if (parser.at < text.length()) {
-      throw parser.error("trailing characters");
+    if (text.length() > MAX_DOCUMENT_LENGTH) {
+      throw new InvalidJsonException(
+          MAX_DOCUMENT_LENGTH, "longer than " + MAX_DOCUMENT_LENGTH + " characters");
     }
-    return value;
+    try (JsonParser parser = FACTORY.createParser(text)) {
+      try {
+        JsonToken first = parser.nextToken();
+        if (first == null) {
+          throw new InvalidJsonException(0, "no value (empty or only white space)");
+        }
+        Object value = value(parser, first);
+        JsonToken extra = parser.nextToken();
+        if (extra != null) {
+          throw new InvalidJsonException(
+              offset(parser.currentTokenLocation()),
+              "more after the value (" + extra.asString() + ")");
+        }
+        return value;
+      } catch (JsonProcessingException e) {
+        // A limit's exception has no location of its own: the parser stopped where it was hit.
+        JsonLocation where = e.getLocation() != null ? e.getLocation() : parser.currentLocation();
+        throw new InvalidJsonException(offset(where), problem(e));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // reading a String does not fail
+    }
   }
 
-  private static final class Parser {
-    final String s;
-    int at;
+  /**
+   * Parses {@code length} bytes of UTF-8 JSON; as {@link #parse(String)}, but bytes that are not
+   * UTF-8 are an error too, and offsets count bytes from {@code offset}.
+   *
+   * @throws InvalidJsonException if the bytes are not UTF-8, not valid JSON, or over a limit
+   */
+  static Object parse(byte[] bytes, int offset, int length) {
+    if (length > MAX_DOCUMENT_LENGTH) {
+      throw new InvalidJsonException(
+          MAX_DOCUMENT_LENGTH, "longer than " + MAX_DOCUMENT_LENGTH + " bytes");
+    }
+    String text = strictUtf8(bytes, offset, length);
+    try {
+      return parse(text);
+    } catch (InvalidJsonException e) {
+      long at = Math.min(e.offset(), text.length());
+      long byteOffset = text.substring(0, (int) at).getBytes(StandardCharsets.UTF_8).length;
+      throw new InvalidJsonException(byteOffset, e.problem());
+    }
+  }
 
-    Parser(String s) {
-      this.s = s;
+  private static String strictUtf8(byte[] bytes, int offset, int length) {
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes, offset, length);
+    CharBuffer out = CharBuffer.allocate(length);
+    CoderResult result = decoder.decode(in, out, true);
+    if (!result.isError()) {
+      result = decoder.flush(out);
+    }
+    if (result.isError()) {
+      throw new InvalidJsonException(
+          in.position() - offset,
+          String.format("not UTF-8 (byte 0x%02x)", bytes[in.position()] & 0xff));
+    }
+    return out.flip().toString();
+  }
+
+  private static Object value(JsonParser parser, JsonToken token) throws IOException {
+    return switch (token) {
+      case START_OBJECT -> {
+        Map<String, Object> map = object();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+          String name = parser.currentName();
+          map.put(name, value(parser, parser.nextToken()));
+        }
+        yield map;
+      }
+      case START_ARRAY -> {
+        List<Object> list = new ArrayList<>();
+        JsonToken next;
+        while ((next = parser.nextToken()) != JsonToken.END_ARRAY) {
+          list.add(value(parser, next));
+        }
+        yield list;
+      }
+      case VALUE_STRING -> parser.getText();
+      case VALUE_NUMBER_INT -> {
+        if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+          throw new InvalidJsonException(
+              offset(parser.currentTokenLocation()), "integer out of range: " + parser.getText());
+        }
+        yield parser.getLongValue();
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        double d = parser.getDoubleValue();
+        if (!Double.isFinite(d)) {
+          throw new InvalidJsonException(
+              offset(parser.currentTokenLocation()), "number out of range: " + parser.getText());
+        }
+        yield d;
+      }
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      case VALUE_NULL -> null;
+      default ->
+          throw new InvalidJsonException(
+              offset(parser.currentTokenLocation()), "unexpected " + token.asString());
+    };
+  }
+
+  private static long offset(JsonLocation location) {
+    if (location == null) {
+      return 0;
+    }
+    return Math.max(0, location.getCharOffset());
+  }
+
+  /**
+   * What Jackson adds to a message that is about Jackson rather than the input: where a constraint
+   * comes from (", from `StreamReadConstraints.getMaxNestingDepth()`") and source locations
+   * ("(start marker at [Source: REDACTED ...; line: 1, column: 1])"); the offset says where
+   * instead.
+   */
+  private static final Pattern NOT_ABOUT_THE_INPUT =
+      Pattern.compile(
+          String.join(
+              "|",
+              ", from `[^`]*`",
+              ": enable `[^`]*` to allow",
+              "\\s*\\(start marker at \\[Source:[^\\]]*\\]\\)",
+              "\\s*at \\[Source:[^\\]]*\\]"));
+
+  private static String problem(JsonProcessingException e) {
+    String message = e.getOriginalMessage();
+    if (message == null) {
+      return e.getClass().getSimpleName();
+    }
+    message = NOT_ABOUT_THE_INPUT.matcher(message).replaceAll("");
+    message = message.lines().findFirst().orElse(message).strip();
+    return message.isEmpty()
+        ? e.getClass().getSimpleName()
+        : Character.toLowerCase(message.charAt(0)) + message.substring(1);
+  }
+
+  /** JSON's own escapes, plus DEL, the C1 controls and U+2028/U+2029 as {@code \}{@code uXXXX}. */
+  private static final class OneLineEscapes extends CharacterEscapes {
+    private static final long serialVersionUID = 1L;
+    private final int[] ascii = standardAsciiEscapesForJSON();
+
+    OneLineEscapes() {
+      ascii[0x7f] = ESCAPE_STANDARD;
     }
 
-    IllegalArgumentException error(String what) {
-      return new IllegalArgumentException("invalid JSON at offset " + at + ": " + what);
+    @Override
+    public int[] getEscapeCodesForAscii() {
+      return ascii;
     }
 
-    void skipSpace() {
-      while (at < s.length() && " \t\r\n".indexOf(s.charAt(at)) >= 0) {
-        at++;
+    @Override
+    public SerializableString getEscapeSequence(int c) {
+      if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029) {
+        return new SerializedString(String.format("\\u%04x", c));
       }
-    }
-
-    char peek() {
-      skipSpace();
-      if (at >= s.length()) {
-        throw error("unexpected end");
-      }
-      return s.charAt(at);
-    }
-
-    void expect(char c) {
-      if (peek() != c) {
-        throw error("expected '" + c + "'");
-      }
-      at++;
-    }
-
-    Object value() {
-      char c = peek();
-      switch (c) {
-        case '{' -> {
-          at++;
-          Map<String, Object> map = object();
-          if (peek() == '}') {
-            at++;
-            return map;
-          }
-          while (true) {
-            String key = string();
-            expect(':');
-            map.put(key, value());
-            if (peek() == ',') {
-              at++;
-              continue;
-            }
-            expect('}');
-            return map;
-          }
-        }
-        case '[' -> {
-          at++;
-          java.util.List<Object> list = new java.util.ArrayList<>();
-          if (peek() == ']') {
-            at++;
-            return list;
-          }
-          while (true) {
-            list.add(value());
-            if (peek() == ',') {
-              at++;
-              continue;
-            }
-            expect(']');
-            return list;
-          }
-        }
-        case '"' -> {
-          return string();
-        }
-        default -> {
-          for (String word : new String[] {"true", "false", "null"}) {
-            if (s.startsWith(word, at)) {
-              at += word.length();
-              return word.equals("null") ? null : Boolean.valueOf(word);
-            }
-          }
-          int start = at;
-          while (at < s.length() && "+-0123456789.eE".indexOf(s.charAt(at)) >= 0) {
-            at++;
-          }
-          String number = s.substring(start, at);
-          try {
-            return number.matches("-?\\d+")
-                ? (Object) Long.valueOf(number)
-                : Double.valueOf(number);
-          } catch (NumberFormatException e) {
-            at = start;
-            throw error("unexpected character '" + c + "'");
-          }
-        }
-      }
-    }
-
-    String string() {
-      if (peek() != '"') {
-        throw error("expected a string");
-      }
-      at++;
-      StringBuilder out = new StringBuilder();
-      while (true) {
-        if (at >= s.length()) {
-          throw error("unterminated string");
-        }
-        char c = s.charAt(at++);
-        if (c == '"') {
-          return out.toString();
-        }
-        if (c != '\\') {
-          out.append(c);
-          continue;
-        }
-        if (at >= s.length()) {
-          throw error("unterminated escape");
-        }
-        char e = s.charAt(at++);
-        switch (e) {
-          case '"', '\\', '/' -> out.append(e);
-          case 'n' -> out.append('\n');
-          case 'r' -> out.append('\r');
-          case 't' -> out.append('\t');
-          case 'b' -> out.append('\b');
-          case 'f' -> out.append('\f');
-          case 'u' -> {
-            if (at + 4 > s.length()) {
-              throw error("short \\u escape");
-            }
-            try {
-              out.append((char) Integer.parseInt(s.substring(at, at + 4), 16));
-            } catch (NumberFormatException x) {
-              throw error("bad \\u escape");
-            }
-            at += 4;
-          }
-          default -> throw error("bad escape '\\" + e + "'");
-        }
-      }
+      return null;
     }
   }
 }

@@ -1,16 +1,13 @@
 package dev.peercred.cli;
 
+import dev.peercred.ConnectionPair;
 import dev.peercred.PeerIdentity;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixSocketAddress;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -38,13 +35,18 @@ import picocli.CommandLine.Spec;
     },
     exitCodeListHeading = "%nExit status:%n",
     exitCodeList = {
-      "0:connected (whether or not the server answered the probe)",
+      "0:connected, and the server answered the probe or does not offer it",
       "1:any other failure",
       "64:bad option or argument (EX_USAGE)",
       "69:nothing answers at the socket (EX_UNAVAILABLE)",
+      "76:the server began an answer to the probe that is not a valid whoami reply; its kernel"
+          + " identity is printed all the same (EX_PROTOCOL)",
       "77:permission denied on the socket (EX_NOPERM)"
     })
 final class WhoamiCommand implements Callable<Integer> {
+  /** How long to wait for the probe's answer with {@code --timeout 0}. */
+  private static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(2);
+
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "SOCKET", description = "socket path, or @name")
@@ -75,6 +77,9 @@ final class WhoamiCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (!noProbe) {
+      prepareProbe();
+    }
     try (UnixConnection connection = UnixConnection.connect(address, timeout)) {
       if (!noProbe) {
         sendProbe(connection); // at once: a proxy gives a client it refuses little time
@@ -83,28 +88,44 @@ final class WhoamiCommand implements Callable<Integer> {
       Map<String, Object> serverFacts = IdentityFacts.describe(server, Json.object(), true);
       Map<String, Object> seen = null;
       String probeResult = "not sent (--no-probe)";
+      String probeError = null;
       if (!noProbe) {
-        seen = probe(connection);
-        probeResult = seen == null ? "not offered by this server" : null;
+        try {
+          seen =
+              WhoamiReply.read(connection, timeout.isZero() ? DEFAULT_PROBE_TIMEOUT : timeout)
+                  .orElse(null);
+          probeResult = seen == null ? "not offered by this server" : null;
+        } catch (WhoamiReply.InvalidReplyException e) {
+          probeError = e.getMessage();
+          probeResult = "invalid reply (see standard error)";
+        }
       }
       if (json) {
         Map<String, Object> result = Json.object();
         result.put("socket", address.toString());
         result.put("server", serverFacts);
         result.put("seen_by_server", seen);
+        if (probeError != null) {
+          result.put("probe_error", probeError);
+        }
         out.println(Json.write(result));
       } else {
-        out.println("socket  " + address);
+        out.println("socket  " + Text.printable(address.toString()));
         printFacts(out, "", serverFacts);
         if (seen == null) {
           out.println("how the server sees us: " + probeResult);
         } else {
-          out.println("how the server sees us (" + seen.getOrDefault("server", "?") + "):");
+          out.println(
+              "how the server sees us (" + printable(seen.getOrDefault("server", "?")) + "):");
           printFacts(out, "  ", seen);
-          out.println("  decision " + seen.getOrDefault("decision", "-"));
+          out.println("  decision " + orDash(seen.get("decision")));
         }
       }
       out.flush();
+      if (probeError != null) {
+        err.println("peercred whoami: " + Text.printable(address.toString()) + ": " + probeError);
+        return Exit.PROTOCOL;
+      }
       return Exit.OK;
     } catch (ConnectException e) {
       String message = Main.describe(e);
@@ -120,37 +141,27 @@ final class WhoamiCommand implements Callable<Integer> {
     }
   }
 
-  /** Reads the server's answer to the probe, or returns null if it gives none. */
+  /**
+   * Runs once, on a socket pair, the code between {@code connect(2)} and the probe's {@code
+   * send(2)} (reading {@code SO_PEERCRED}, writing to a socket), so that in the real connection the
+   * probe follows the connect at once. The first run of that code in a fresh JVM (linking the
+   * native calls) takes tens of milliseconds, far more on a loaded machine, and {@code peercred
+   * proxy} gives a client it refuses only 500 ms to send the probe.
+   */
+  private static void prepareProbe() {
+    try (ConnectionPair pair = UnixConnection.pair()) {
+      pair.first().outputStream().write(WhoamiProtocol.PROBE);
+    } catch (IOException | RuntimeException e) {
+      // Only a warm-up: the real connection reports its own errors.
+    }
+  }
+
+  /** Sends the probe; a server that already closed finds nothing to answer, which reads as such. */
   private static void sendProbe(UnixConnection connection) {
     try {
       connection.outputStream().write(WhoamiProtocol.PROBE);
     } catch (IOException e) {
-      // The server closed already; reading its answer below finds nothing.
-    }
-  }
-
-  private Map<String, Object> probe(UnixConnection connection) {
-    try {
-      connection.setReadTimeout(timeout.isZero() ? Duration.ofSeconds(2) : timeout);
-      InputStream in = new BufferedInputStream(connection.inputStream());
-      ByteArrayOutputStream line = new ByteArrayOutputStream();
-      int c;
-      while (line.size() < 64 * 1024 && (c = in.read()) >= 0 && c != '\n') {
-        line.write(c);
-      }
-      String text = line.toString(StandardCharsets.UTF_8);
-      if (!text.startsWith(WhoamiProtocol.REPLY_PREFIX)) {
-        return null;
-      }
-      Object parsed = Json.parse(text.substring(WhoamiProtocol.REPLY_PREFIX.length()));
-      if (!(parsed instanceof Map<?, ?> map)) {
-        return null;
-      }
-      @SuppressWarnings("unchecked")
-      Map<String, Object> answer = (Map<String, Object>) map;
-      return answer;
-    } catch (IOException | IllegalArgumentException e) {
-      return null;
+      // The server closed already; reading its answer finds nothing.
     }
   }
 
@@ -165,17 +176,22 @@ final class WhoamiCommand implements Callable<Integer> {
             + (groups instanceof List<?> list
                 ? (list.isEmpty()
                     ? "(none)"
-                    : String.join(" ", list.stream().map(String::valueOf).toList()))
+                    : String.join(" ", list.stream().map(WhoamiCommand::printable).toList()))
                 : "-"));
     out.println(indent + "exe     " + orDash(facts.get("exe")));
     out.println(indent + "label   " + orDash(facts.get("label")));
   }
 
   private static String withName(Object id, Object name) {
-    return orDash(id) + (name == null ? "" : " (" + name + ")");
+    return orDash(id) + (name == null ? "" : " (" + printable(name) + ")");
   }
 
   private static String orDash(Object value) {
-    return value == null ? "-" : value.toString();
+    return value == null ? "-" : printable(value);
+  }
+
+  /** Values come from the server or the kernel (an executable's path may hold any byte). */
+  private static String printable(Object value) {
+    return Text.printable(String.valueOf(value));
   }
 }

@@ -13,6 +13,12 @@ import java.util.Arrays;
  * line, {@link #REPLY_PREFIX} ({@code "PEERCRED/1 "}) followed by a JSON object describing the
  * client as the server saw it at accept time, and closes the connection. A server that does not
  * know the probe answers something else or nothing, which the client reports as "not offered".
+ *
+ * <p>The answer line is at most 64 KiB, UTF-8, and its object has at least {@code uid} and {@code
+ * gid} (integers 0 to 2<sup>32</sup>-1) and {@code pid} (a positive integer, or null when the
+ * server cannot see the client's pid); {@code groups} is a list of such integers, and {@code
+ * server}, {@code user}, {@code group}, {@code exe}, {@code label} and {@code decision} are
+ * strings, each possibly null. {@link WhoamiReply} checks all of that on the client.
  */
 final class WhoamiProtocol {
   private WhoamiProtocol() {}

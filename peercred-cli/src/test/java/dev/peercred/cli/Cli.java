@@ -2,6 +2,7 @@ package dev.peercred.cli;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.peercred.UnixConnection;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,23 +38,23 @@ final class Cli {
   }
 
   /**
-   * The command line that starts {@code peercred} as another user: the jars of the class path
-   * (under /root, which other users cannot enter) are copied to {@code dir} first.
+   * The command line that starts {@code peercred} as another user. That user may not be able to
+   * read this test's class path (a build under {@code /root}, say), so every entry, jar or class
+   * directory, is copied to {@code dir} first (once per directory), readable by all.
    */
   static List<String> peercredAs(long uid, Path dir, String... args) throws IOException {
     List<String> entries = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
-      Path path = Path.of(entry);
-      if (entry.endsWith(".jar") && !entry.startsWith("/work/")) {
-        Path copy = dir.resolve(path.getFileName());
-        if (!Files.exists(copy)) {
-          Files.copy(path, copy);
-          Files.setPosixFilePermissions(copy, PosixFilePermissions.fromString("rw-r--r--"));
-        }
-        entries.add(copy.toString());
-      } else {
-        entries.add(entry);
+    String[] classPath = System.getProperty("java.class.path").split(java.io.File.pathSeparator);
+    for (int i = 0; i < classPath.length; i++) {
+      Path entry = Path.of(classPath[i]);
+      if (!Files.exists(entry)) {
+        continue;
       }
+      Path copy = dir.resolve("classpath-" + i + "-" + entry.getFileName());
+      if (!Files.exists(copy)) {
+        copyReadable(entry, copy);
+      }
+      entries.add(copy.toString());
     }
     List<String> command = new ArrayList<>(asUser(uid, uid));
     command.addAll(
@@ -65,6 +66,39 @@ final class Cli {
             "dev.peercred.cli.Main"));
     command.addAll(List.of(args));
     return command;
+  }
+
+  private static void copyReadable(Path from, Path to) throws IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path source : (Iterable<Path>) paths::iterator) {
+        Path target = to.resolve(from.relativize(source).toString());
+        if (Files.isDirectory(source)) {
+          Files.createDirectories(target);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } else {
+          Files.copy(source, target);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until something accepts connections at {@code socket} (a socket file exists as soon as a
+   * server binds, before it listens), connecting once more each time until {@code timeout}.
+   */
+  static void awaitListening(Path socket, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      try (UnixConnection probe = UnixConnection.connect(socket)) {
+        return;
+      } catch (IOException e) {
+        last = e;
+      }
+      Thread.sleep(20);
+    }
+    fail("nothing listens at " + socket + " after " + timeout + ": " + last);
   }
 
   /** Skips the calling test, saying why, unless {@code program} is installed. */
@@ -86,9 +120,41 @@ final class Cli {
   }
 
   /** The outcome of a finished process. */
-  record Result(int exitCode, byte[] stdout, String stderr) {
+  record Result(List<String> command, int exitCode, byte[] stdout, String stderr) {
     String out() {
       return new String(stdout, StandardCharsets.UTF_8);
+    }
+
+    /** Fails, showing the whole outcome, unless the process exited with {@code expected}. */
+    Result expectExit(int expected) {
+      if (exitCode != expected) {
+        fail("expected exit code " + expected + ", got " + this);
+      }
+      return this;
+    }
+
+    /** Standard output parsed as JSON; fails, showing the whole outcome, if it is not JSON. */
+    Object json() {
+      try {
+        return Json.parse(out().strip());
+      } catch (IllegalArgumentException e) {
+        fail("standard output is not JSON (" + e.getMessage() + "): " + this);
+        return null;
+      }
+    }
+
+    /** The command, its exit code, standard output and standard error, for failure messages. */
+    @Override
+    public String toString() {
+      return "exit code "
+          + exitCode
+          + " of "
+          + String.join(" ", command)
+          + "\n--- stdout ---\n"
+          + out()
+          + "\n--- stderr ---\n"
+          + stderr
+          + "\n---";
     }
   }
 
@@ -101,12 +167,19 @@ final class Cli {
     Thread readOut = Thread.ofVirtual().start(() -> copy(process.getInputStream(), out));
     Thread readErr = Thread.ofVirtual().start(() -> copy(process.getErrorStream(), err));
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      process.destroyForcibly();
-      fail("timed out after " + timeout + ": " + command);
+      process.destroyForcibly().waitFor();
+      readOut.join();
+      readErr.join();
+      fail(
+          "timed out after "
+              + timeout
+              + ": "
+              + new Result(command, -1, out.toByteArray(), err.toString(StandardCharsets.UTF_8)));
     }
     readOut.join();
     readErr.join();
-    return new Result(process.exitValue(), out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+    return new Result(
+        command, process.exitValue(), out.toByteArray(), err.toString(StandardCharsets.UTF_8));
   }
 
   private static void copy(InputStream in, ByteArrayOutputStream out) {
@@ -121,6 +194,7 @@ final class Cli {
   static final class Running implements AutoCloseable {
     final Process process;
     final List<String> errLines = new CopyOnWriteArrayList<>();
+    private final Thread errReader;
 
     Running(List<String> command, Path stdoutFile) throws IOException {
       ProcessBuilder builder = new ProcessBuilder(command);
@@ -128,20 +202,22 @@ final class Cli {
         builder.redirectOutput(stdoutFile.toFile());
       }
       process = builder.start();
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try (BufferedReader reader =
-                    new BufferedReader(
-                        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                  String line;
-                  while ((line = reader.readLine()) != null) {
-                    errLines.add(line);
-                  }
-                } catch (IOException e) {
-                  // process gone
-                }
-              });
+      errReader =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try (BufferedReader reader =
+                        new BufferedReader(
+                            new InputStreamReader(
+                                process.getErrorStream(), StandardCharsets.UTF_8))) {
+                      String line;
+                      while ((line = reader.readLine()) != null) {
+                        errLines.add(line);
+                      }
+                    } catch (IOException e) {
+                      // process gone
+                    }
+                  });
     }
 
     /** Waits until a line of standard error matches, and returns it. */
@@ -150,7 +226,8 @@ final class Cli {
       while (System.nanoTime() < deadline) {
         boolean exited = !process.isAlive();
         if (exited) {
-          Thread.sleep(100); // let the reader take the last lines
+          errReader.join(
+              Duration.ofSeconds(10)); // it ends at the end of the exited process's stream
         }
         for (String line : errLines) {
           if (match.test(line)) {

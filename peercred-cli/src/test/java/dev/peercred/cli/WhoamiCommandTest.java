@@ -1,6 +1,7 @@
 package dev.peercred.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -57,34 +58,40 @@ class WhoamiCommandTest {
                 null)) {
       proxy.awaitErr(line -> line.contains("listening on"), T);
       Files.setPosixFilePermissions(proxySocket, PosixFilePermissions.fromString("rwxrwxrwx"));
-      while (!Files.exists(backendSocket)) {
-        Thread.sleep(20);
-      }
+      Cli.awaitListening(backendSocket, T);
       Files.setPosixFilePermissions(backendSocket, PosixFilePermissions.fromString("rwxrwxrwx"));
 
+      // A generous --timeout: on a loaded machine the proxy may take seconds to answer the probe.
       Cli.Result viaProxy =
-          Cli.run(Cli.peercredAs(1001, dir, "whoami", "--json", proxySocket.toString()), T);
-      assertEquals(0, viaProxy.exitCode(), viaProxy.stderr());
-      Map<String, Object> result = object(Json.parse(viaProxy.out().strip()));
+          Cli.run(
+              Cli.peercredAs(
+                  1001, dir, "whoami", "--json", "--timeout", "30s", proxySocket.toString()),
+              T);
+      Map<String, Object> result = object(viaProxy.expectExit(0).json());
       Map<String, Object> server = object(result.get("server"));
       assertEquals(proxy.pid(), server.get("pid"));
       assertEquals(0L, server.get("uid"));
       assertEquals("root", server.get("user"));
       Map<String, Object> seen = object(result.get("seen_by_server"));
+      assertNotNull(seen, viaProxy::toString);
       assertEquals(1001L, seen.get("uid"));
       assertEquals(1001L, seen.get("gid"));
       assertEquals("allow", seen.get("decision"));
       assertEquals("peercred proxy", seen.get("server"));
 
       Cli.Result refused =
-          Cli.run(Cli.peercredAs(1002, dir, "whoami", "--json", proxySocket.toString()), T);
+          Cli.run(
+              Cli.peercredAs(
+                  1002, dir, "whoami", "--json", "--timeout", "30s", proxySocket.toString()),
+              T);
       Map<String, Object> refusedSeen =
-          object(object(Json.parse(refused.out().strip())).get("seen_by_server"));
+          object(object(refused.expectExit(0).json()).get("seen_by_server"));
+      assertNotNull(refusedSeen, refused::toString);
       assertEquals(1002L, refusedSeen.get("uid"));
       assertEquals("deny", refusedSeen.get("decision"));
 
       Cli.Result direct = Cli.run(Cli.peercred("whoami", backendSocket.toString()), T);
-      assertEquals(0, direct.exitCode(), direct.stderr());
+      direct.expectExit(0);
       assertTrue(direct.out().contains("pid     " + backend.pid()), direct.out());
       assertTrue(direct.out().contains("not offered by this server"), direct.out());
       assertTrue(direct.out().contains("uid     0 (root)"), direct.out());
@@ -92,14 +99,14 @@ class WhoamiCommandTest {
 
       Cli.Result directJson =
           Cli.run(Cli.peercred("whoami", "--json", "--no-probe", backendSocket.toString()), T);
-      assertNull(object(Json.parse(directJson.out().strip())).get("seen_by_server"));
+      assertNull(object(directJson.expectExit(0).json()).get("seen_by_server"));
     }
   }
 
   @Test
   void nothingListeningExits69() throws Exception {
     Cli.Result result = Cli.run(Cli.peercred("whoami", dir.resolve("none.sock").toString()), T);
-    assertEquals(69, result.exitCode());
+    result.expectExit(69);
     assertTrue(result.stderr().contains("cannot connect"), result.stderr());
   }
 
@@ -111,7 +118,7 @@ class WhoamiCommandTest {
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwx------"));
       Cli.Result result = Cli.run(Cli.peercredAs(1001, dir, "whoami", socket.toString()), T);
-      assertEquals(77, result.exitCode(), result.stderr());
+      result.expectExit(77);
     }
   }
 }
