@@ -1,5 +1,6 @@
 package dev.peercred.cli;
 
+import dev.peercred.Relay;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
@@ -10,7 +11,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
-import java.nio.channels.ClosedChannelException;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,24 +30,17 @@ import java.util.function.Consumer;
  * record when it ends.
  *
  * <p>Each allowed connection is served on the virtual thread {@link AuthorizingListener#serve}
- * gives it, which connects to the backend and copies client to backend; a second virtual thread
- * copies backend to client. End of stream in one direction is passed on as a half-close ({@code
- * shutdown(SHUT_WR)}) and the other direction goes on; the connection ends when both directions
- * have ended. A receiver that stops taking bytes (it closed, as an HTTP server answering an error
- * without reading the request does) ends only the direction towards it: what it sent before is
- * still delivered the other way. A failure to read either side closes both, so no side is left
- * waiting. A backend that cannot be reached is reported to the client by closing its connection.
+ * gives it, which connects to the backend and hands both connections to a {@link Relay}: the bytes
+ * cross on the relay's event loop, half-closes are passed on, a receiver that stops taking bytes
+ * (as an HTTP server answering an error without reading the request does) ends only the direction
+ * towards it, so what it sent is still delivered. A backend that cannot be reached is reported to
+ * the client by closing its connection.
  *
  * <p>A client whose first bytes are {@link WhoamiProtocol#PROBE} gets the whoami answer instead of
  * being forwarded, allowed or not.
  */
 final class Proxy {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
-
-  /** Each direction starts with a small buffer and moves to a large one when a read fills it. */
-  private static final int SMALL_BUFFER = 8 * 1024;
-
-  private static final int LARGE_BUFFER = 128 * 1024;
 
   /** How long a refused client has to send the whoami probe before it reads end of stream. */
   private static final Duration PROBE_WINDOW = Duration.ofMillis(500);
@@ -103,6 +98,33 @@ final class Proxy {
       work.accept(session);
     } finally {
       session.end();
+    }
+  }
+
+  /**
+   * Watches a forwarded connection's first bytes for the whoami probe: stops the relay if they are
+   * the probe, and otherwise gets out of the way.
+   */
+  private static final class ProbeInspector implements Relay.Inspector {
+    @Override
+    public void inspect(Relay.Side from, ByteBuffer bytes, Relay.Control control) {
+      if (from == Relay.Side.SERVER) {
+        control.pass(bytes.remaining());
+        return;
+      }
+      byte[] first = new byte[Math.min(bytes.remaining(), WhoamiProtocol.PROBE.length)];
+      bytes.get(bytes.position(), first);
+      switch (WhoamiProtocol.match(first, first.length)) {
+        case PROBE -> control.stop();
+        case NOT_PROBE -> control.passThrough();
+        case UNDECIDED -> {} // wait for more
+      }
+    }
+
+    @Override
+    public void ended(Relay.Side from, Relay.Control control) {
+      // The client ended within what could have been a probe: it was not one.
+      control.passThrough();
     }
   }
 
@@ -176,103 +198,23 @@ final class Proxy {
         fail("backend " + backend + ": " + Main.describe(e));
         return;
       }
-      Thread down =
-          Thread.ofVirtual()
-              .name("proxy-" + id + "-down")
-              .start(() -> copy(server, client, bytesOut, "backend to client", false));
-      copy(client, server, bytesIn, "client to backend", true);
-      try {
-        down.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        abort("interrupted");
-      }
-    }
-
-    /**
-     * Copies {@code from} to {@code to} until end of stream, which is passed on as a half-close. A
-     * write that fails (the receiver stopped taking bytes) ends this direction only; a read that
-     * fails ends both.
-     */
-    private void copy(
-        UnixConnection from,
-        UnixConnection to,
-        AtomicLong counter,
-        String direction,
-        boolean fromClient) {
-      byte[] buffer = new byte[SMALL_BUFFER];
-      InputStream in = from.inputStream();
-      int n;
-      try {
-        n = fromClient ? firstBytes(in, buffer) : in.read(buffer);
-      } catch (IOException e) {
-        readFailed(direction, e);
-        return;
-      }
-      while (n > 0) {
+      Relay.Result result = Relay.between(client, server, new ProbeInspector());
+      bytesIn.set(result.fromClient());
+      bytesOut.set(result.fromServer());
+      result
+          .failure()
+          .ifPresent(
+              e ->
+                  fail(
+                      e instanceof AsynchronousCloseException && !listener.isOpen()
+                          ? "proxy stopping: grace period over"
+                          : Main.describe(e)));
+      if (result.stopped()) {
+        server.close(); // the client asked who it is: the backend never sees the probe
         try {
-          to.writeFully(buffer, 0, n);
-        } catch (IOException receiverGone) {
-          if (!(receiverGone instanceof ClosedChannelException)) {
-            fail(direction + ": " + Main.describe(receiverGone));
-          }
-          try {
-            from.shutdownInput(); // nothing more can be delivered; the other direction goes on
-          } catch (IOException senderGone) {
-            // the sender is gone too; its own direction reports that
-          }
-          return;
-        }
-        counter.addAndGet(n);
-        if (n == buffer.length && buffer.length < LARGE_BUFFER) {
-          buffer = new byte[LARGE_BUFFER]; // a bulk transfer: fewer, larger system calls
-        }
-        try {
-          n = in.read(buffer);
-        } catch (IOException e) {
-          readFailed(direction, e);
-          return;
-        }
-      }
-      try {
-        to.shutdownOutput();
-      } catch (IOException e) {
-        // The receiving side is gone; its own direction reports that.
-      }
-    }
-
-    private void readFailed(String direction, IOException e) {
-      if (whoami) {
-        return; // the probe is being answered on the client connection
-      }
-      if (!(e instanceof ClosedChannelException)) {
-        fail(direction + ": " + Main.describe(e));
-      }
-      abort(null);
-    }
-
-    /**
-     * Reads the client's first bytes: answers a whoami probe (and returns -1, ending this
-     * direction), or returns how many bytes of {@code buffer} are to be forwarded (-1 at end of
-     * stream).
-     */
-    private int firstBytes(InputStream in, byte[] buffer) throws IOException {
-      int length = 0;
-      while (true) {
-        int n = in.read(buffer, length, buffer.length - length);
-        if (n < 0) {
-          return length > 0 ? length : -1;
-        }
-        length += n;
-        WhoamiProtocol.Match match = WhoamiProtocol.match(buffer, length);
-        if (match == WhoamiProtocol.Match.PROBE) {
-          whoami = true; // before closing the backend: its direction then leaves the client alone
-          server.close();
           answerWhoami();
-          return -1;
-        }
-        if (match == WhoamiProtocol.Match.NOT_PROBE) {
-          return length;
+        } catch (IOException e) {
+          // the client went away
         }
       }
     }

@@ -419,11 +419,14 @@ public final class RelayEngine {
         progress |= read(inspector);
       }
       if (eof && !held && !reoffer && !endedTold) {
-        unconsumedLength = 0; // what the inspector left at the end is dropped
         endedTold = true;
         if (inspector != null) {
           inspector.ended(from, this);
         }
+        if (pair.inspector == null && unconsumedLength > 0) {
+          passUnconsumed(); // passThrough() at the end: what waited crosses
+        }
+        unconsumedLength = 0; // what the inspector left at the end is dropped
         progress = true;
       }
       if (endedTold && queue.isEmpty() && !done && !pair.finishing) {
