@@ -190,6 +190,7 @@ final class ProxyCommand implements Callable<Integer> {
                 .name("proxy-stop")
                 .start(
                     () -> {
+                      proxy.listener().close(); // no new connections, socket file removed
                       LOG.log(
                           Level.INFO,
                           "stopping: no new connections; {0} open, grace {1}",
