@@ -4,6 +4,9 @@ import dev.peercred.Relay;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
+import dev.peercred.cli.http.HttpGuard;
+import dev.peercred.cli.http.HttpRules;
+import dev.peercred.policy.Audit;
 import dev.peercred.policy.AuthorizingListener;
 import dev.peercred.policy.Decision;
 import dev.peercred.policy.Policy;
@@ -51,22 +54,97 @@ final class Proxy {
   private final Duration connectTimeout;
   private final AtomicLong connections = new AtomicLong();
   private final AtomicInteger active = new AtomicInteger();
+  private final String endpoint;
 
+  /** The per-request rules in HTTP mode; null when whole connections are decided. */
+  private volatile HttpRules httpRules;
+
+  private final boolean auditOnly;
+
+  /**
+   * A proxy that decides whole connections with {@code policy}.
+   *
+   * @param listener where clients connect
+   * @param backend where allowed connections are forwarded
+   * @param policy decides each connection
+   * @param audit receives one record per connection
+   * @param connectTimeout how long to wait for a backend whose backlog is full
+   */
   Proxy(
       UnixListener listener,
       UnixSocketAddress backend,
       Policy policy,
       AuditLog audit,
       Duration connectTimeout) {
+    this(listener, backend, policy, null, false, audit, connectTimeout);
+  }
+
+  /**
+   * A proxy that decides every HTTP request with {@code rules}: every connection is accepted (its
+   * decision says so), and each request is decided by the rules.
+   *
+   * @param auditOnly forward requests the rules refuse, and record them as {@code would-deny}
+   */
+  Proxy(
+      UnixListener listener,
+      UnixSocketAddress backend,
+      HttpRules rules,
+      boolean auditOnly,
+      AuditLog audit,
+      Duration connectTimeout) {
+    this(
+        listener,
+        backend,
+        new HttpConnections(),
+        Objects.requireNonNull(rules, "rules"),
+        auditOnly,
+        audit,
+        connectTimeout);
+  }
+
+  private Proxy(
+      UnixListener listener,
+      UnixSocketAddress backend,
+      Policy policy,
+      HttpRules httpRules,
+      boolean auditOnly,
+      AuditLog audit,
+      Duration connectTimeout) {
     this.backend = Objects.requireNonNull(backend, "backend");
     this.audit = Objects.requireNonNull(audit, "audit");
     this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+    this.httpRules = httpRules;
+    this.auditOnly = auditOnly;
     this.listener = AuthorizingListener.builder(listener, policy).onRefusal(this::refused).build();
+    this.endpoint = listener.localAddress().toString();
+  }
+
+  /** In HTTP mode every connection is let in; its requests are decided one by one. */
+  private record HttpConnections() implements Policy {
+    @Override
+    public Decision evaluate(dev.peercred.PeerIdentity peer) {
+      return Decision.allow("HTTP mode: each request is decided by the rules");
+    }
+
+    @Override
+    public String toString() {
+      return "http-requests";
+    }
   }
 
   /** Puts {@code policy} in force for connections accepted from now on; live ones are untouched. */
   void setPolicy(Policy policy) {
     listener.setPolicy(policy);
+  }
+
+  /** Puts HTTP {@code rules} in force for connections accepted from now on. */
+  void setHttpRules(HttpRules rules) {
+    this.httpRules = Objects.requireNonNull(rules, "rules");
+  }
+
+  /** True in HTTP mode. */
+  boolean decidesRequests() {
+    return httpRules != null;
   }
 
   /** The listener, to close it (gracefully) from another thread. */
@@ -106,25 +184,50 @@ final class Proxy {
    * the probe, and otherwise gets out of the way.
    */
   private static final class ProbeInspector implements Relay.Inspector {
+    /** Who inspects after the first bytes; null to pass everything. */
+    private final Relay.Inspector next;
+
+    private boolean decided;
+
+    ProbeInspector(Relay.Inspector next) {
+      this.next = next;
+    }
+
     @Override
     public void inspect(Relay.Side from, ByteBuffer bytes, Relay.Control control) {
-      if (from == Relay.Side.SERVER) {
-        control.pass(bytes.remaining());
+      if (decided || from == Relay.Side.SERVER) {
+        if (next == null) {
+          control.pass(bytes.remaining());
+        } else {
+          next.inspect(from, bytes, control);
+        }
         return;
       }
       byte[] first = new byte[Math.min(bytes.remaining(), WhoamiProtocol.PROBE.length)];
       bytes.get(bytes.position(), first);
       switch (WhoamiProtocol.match(first, first.length)) {
         case PROBE -> control.stop();
-        case NOT_PROBE -> control.passThrough();
+        case NOT_PROBE -> notProbe(from, bytes, control);
         case UNDECIDED -> {} // wait for more
+      }
+    }
+
+    private void notProbe(Relay.Side from, ByteBuffer bytes, Relay.Control control) {
+      decided = true;
+      if (next == null) {
+        control.passThrough();
+      } else {
+        next.inspect(from, bytes, control);
       }
     }
 
     @Override
     public void ended(Relay.Side from, Relay.Control control) {
-      // The client ended within what could have been a probe: it was not one.
-      control.passThrough();
+      if (!decided && from == Relay.Side.CLIENT && next == null) {
+        control.passThrough(); // the client ended within what could have been a probe
+      } else if (next != null) {
+        next.ended(from, control);
+      }
     }
   }
 
@@ -141,6 +244,9 @@ final class Proxy {
     final AtomicLong bytesOut = new AtomicLong(); // backend to client
     volatile String error;
     volatile boolean whoami;
+
+    /** HTTP requests recorded (on the relay's thread, then read by the session's). */
+    volatile int requests;
 
     Session(UnixConnection client, Decision decision) {
       this.client = client;
@@ -198,9 +304,27 @@ final class Proxy {
         fail("backend " + backend + ": " + Main.describe(e));
         return;
       }
-      Relay.Result result = Relay.between(client, server, new ProbeInspector());
+      HttpRules rules = httpRules;
+      HttpGuard guard =
+          rules == null
+              ? null
+              : new HttpGuard(
+                  rules.forPeer(client.peerIdentity()),
+                  "uid " + client.peerCredentials().uid(),
+                  auditOnly,
+                  this::recordRequest);
+      Relay.Result result = Relay.between(client, server, new ProbeInspector(guard));
       bytesIn.set(result.fromClient());
       bytesOut.set(result.fromServer());
+      if (guard != null) {
+        for (HttpGuard.Exchange unanswered : guard.unanswered()) {
+          unanswered.endedEarly("the connection ended before the response did");
+          recordRequest(unanswered);
+        }
+        if (guard.refused()) {
+          client.refuse(""); // the refusal was sent: end of stream, without a reset
+        }
+      }
       result
           .failure()
           .ifPresent(
@@ -251,7 +375,28 @@ final class Proxy {
       }
     }
 
+    /** One record per HTTP request, and its CommandDecision event. */
+    void recordRequest(HttpGuard.Exchange exchange) {
+      requests++;
+      Map<String, Object> record = Json.object();
+      record.put("time", time.plusNanos(exchange.startNanos() - startNanos).toString());
+      record.put("connection", id);
+      record.putAll(facts);
+      exchange.describeInto(record);
+      if (auditOnly) {
+        record.put("audit_only", true);
+      }
+      record.put(
+          "duration_ms",
+          Math.round((System.nanoTime() - exchange.startNanos()) / 1_000.0) / 1_000.0);
+      audit.write(record);
+      Audit.command(client.peerIdentity(), exchange.command(), exchange.finalDecision(), endpoint);
+    }
+
     private void writeAudit() {
+      if (httpRules != null && requests > 0 && error == null && !whoami) {
+        return; // each request has its record
+      }
       Map<String, Object> record = Json.object();
       record.put("time", time.toString());
       record.put("connection", id);

@@ -161,4 +161,37 @@ final class ChunkedBody {
     }
     return -1;
   }
+
+  /**
+   * The content of a whole chunked body (as {@link #follow} found it): the chunks' data joined,
+   * without sizes, extensions and trailers.
+   *
+   * @throws HttpException if {@code body} is not a whole, well-formed chunked body
+   */
+  static byte[] decode(byte[] body) throws HttpException {
+    ChunkedBody check = new ChunkedBody();
+    if (check.follow(ByteBuffer.wrap(body), 0, body.length) != body.length || !check.isDone()) {
+      throw HttpException.badRequest("not a whole chunked body");
+    }
+    java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream(body.length);
+    int i = 0;
+    while (true) {
+      int lineEnd = i;
+      while (body[lineEnd] != '\r') {
+        lineEnd++;
+      }
+      int sizeEnd = i;
+      while (sizeEnd < lineEnd && hex(body[sizeEnd]) >= 0) {
+        sizeEnd++;
+      }
+      long size =
+          Long.parseLong(
+              new String(body, i, sizeEnd - i, java.nio.charset.StandardCharsets.US_ASCII), 16);
+      if (size == 0) {
+        return content.toByteArray();
+      }
+      content.write(body, lineEnd + 2, (int) size);
+      i = lineEnd + 2 + (int) size + 2;
+    }
+  }
 }

@@ -38,7 +38,7 @@ import java.util.Set;
  * <p>Caller conditions are checked once per connection ({@link #forPeer}): the kernel's identity of
  * a connection does not change between its requests.
  */
-final class HttpRules {
+public final class HttpRules {
   private final PolicyRules identity;
 
   /** The HTTP part of each rule, by rule (identity); rules without one are absent. */
@@ -125,7 +125,7 @@ final class HttpRules {
    *
    * @throws PolicySyntaxException naming the line and column of the first problem
    */
-  static HttpRules parse(String text) {
+  public static HttpRules parse(String text) {
     String[] lines = text.split("\n", -1);
     StringBuilder identityText = new StringBuilder();
     Map<Integer, Alternatives> byLine = new HashMap<>();
@@ -159,12 +159,21 @@ final class HttpRules {
   }
 
   /** The rules without their HTTP parts: what decides whole connections (the byte proxy). */
-  PolicyRules callerRules() {
+  public PolicyRules callerRules() {
     return identity;
   }
 
+  /** The line of the first rule with an HTTP part; 0 if none has one. */
+  public int firstHttpLine() {
+    return identity.rules().stream()
+        .filter(parts::containsKey)
+        .mapToInt(PolicyRules.Rule::line)
+        .min()
+        .orElse(0);
+  }
+
   /** True if some rule has an HTTP part. */
-  boolean hasHttpParts() {
+  public boolean hasHttpParts() {
     return !parts.isEmpty();
   }
 
@@ -173,7 +182,7 @@ final class HttpRules {
    * kernel's identity of the connection, which does not change); requests are then decided without
    * reading anything more about the peer.
    */
-  ForPeer forPeer(PeerIdentity peer) {
+  public ForPeer forPeer(PeerIdentity peer) {
     Map<PolicyRules.Rule, Decision> decided = new IdentityHashMap<>();
     for (PolicyRules.Rule rule : identity.rules()) {
       decided.put(rule, rule.condition().decide(peer));
@@ -191,11 +200,16 @@ final class HttpRules {
   record BodyFacts(List<String> hostAccess, String unreadable) {}
 
   /** The rules with one caller's conditions decided. */
-  final class ForPeer {
+  public final class ForPeer {
     private final Map<PolicyRules.Rule, Decision> callers;
 
     private ForPeer(Map<PolicyRules.Rule, Decision> callers) {
       this.callers = callers;
+    }
+
+    /** The text of {@code rule} with its HTTP part, as audit records show it. */
+    String text(PolicyRules.Rule rule) {
+      return HttpRules.this.text(rule);
     }
 
     /**
