@@ -175,6 +175,7 @@ public final class HttpGuard implements Relay.Inspector {
   private Request bufferedRequest;
   private long requests;
   private byte[] refusal;
+  private Exchange refused;
 
   private ServerState server = ServerState.HEAD;
   private int responseScanned;
@@ -201,7 +202,11 @@ public final class HttpGuard implements Relay.Inspector {
    * Requests forwarded whose response has not ended: recorded with no status when the relay ends.
    */
   public List<Exchange> unanswered() {
-    return List.copyOf(outstanding);
+    List<Exchange> left = new java.util.ArrayList<>(outstanding);
+    if (refusal != null) {
+      left.add(refused); // refused, but the connection ended before the refusal went out
+    }
+    return left;
   }
 
   /** True if a request was refused: the connection ended with the refusal. */
@@ -354,17 +359,16 @@ public final class HttpGuard implements Relay.Inspector {
     boolean allowed = verdict.decision().allowed();
     Exchange exchange = new Exchange(++requests, request, verdict, ruleText, !allowed && auditOnly);
     if (!allowed && !auditOnly) {
+      String why = shortReason(verdict.decision());
+      if (body != null && body.hostAccess() != null && !body.hostAccess().isEmpty()) {
+        why += ": the body asks for " + String.join(", ", body.hostAccess());
+      } else if (body != null && body.unreadable() != null) {
+        why += ": the body cannot be checked: " + body.unreadable();
+      }
       refusal(
           exchange,
           403,
-          caller
-              + " may not "
-              + request.method()
-              + " "
-              + request.path().route()
-              + " ("
-              + shortReason(verdict.decision())
-              + ")",
+          caller + " may not " + request.method() + " " + request.path().route() + " (" + why + ")",
           control);
       return false;
     }
@@ -442,7 +446,7 @@ public final class HttpGuard implements Relay.Inspector {
     control.hold(Side.CLIENT);
     exchange.status = status;
     exchange.problem = message;
-    recorder.record(exchange);
+    refused = exchange;
     byte[] body =
         ("{\"message\":" + jsonString("peercred: " + message) + "}\n")
             .getBytes(StandardCharsets.UTF_8);
@@ -464,6 +468,7 @@ public final class HttpGuard implements Relay.Inspector {
     if (refusal != null && outstanding.isEmpty()) {
       control.send(Side.CLIENT, ByteBuffer.wrap(refusal));
       refusal = null;
+      recorder.record(refused); // after the records of the requests before it
       control.finish();
     }
   }
