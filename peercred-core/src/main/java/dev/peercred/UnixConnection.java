@@ -149,6 +149,11 @@ public final class UnixConnection implements ByteChannel {
     }
   }
 
+  /** The socket, for the relay engine. */
+  NativeSocket socket() {
+    return socket;
+  }
+
   static PeerCredentials readPeerCredentials(NativeSocket socket) throws IOException {
     int[] ucred = new int[3];
     int fd = socket.acquire();

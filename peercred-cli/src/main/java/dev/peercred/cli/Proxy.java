@@ -1,8 +1,12 @@
 package dev.peercred.cli;
 
+import dev.peercred.Relay;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
+import dev.peercred.cli.http.HttpGuard;
+import dev.peercred.cli.http.HttpRules;
+import dev.peercred.policy.Audit;
 import dev.peercred.policy.AuthorizingListener;
 import dev.peercred.policy.Decision;
 import dev.peercred.policy.Policy;
@@ -10,8 +14,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.System.Logger.Level;
 import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousCloseException;
-import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,24 +33,17 @@ import java.util.function.Consumer;
  * record when it ends.
  *
  * <p>Each allowed connection is served on the virtual thread {@link AuthorizingListener#serve}
- * gives it, which connects to the backend and copies client to backend; a second virtual thread
- * copies backend to client. End of stream in one direction is passed on as a half-close ({@code
- * shutdown(SHUT_WR)}) and the other direction goes on; the connection ends when both directions
- * have ended. A receiver that stops taking bytes (it closed, as an HTTP server answering an error
- * without reading the request does) ends only the direction towards it: what it sent before is
- * still delivered the other way. A failure to read either side closes both, so no side is left
- * waiting. A backend that cannot be reached is reported to the client by closing its connection.
+ * gives it, which connects to the backend and hands both connections to a {@link Relay}: the bytes
+ * cross on the relay's event loop, half-closes are passed on, a receiver that stops taking bytes
+ * (as an HTTP server answering an error without reading the request does) ends only the direction
+ * towards it, so what it sent is still delivered. A backend that cannot be reached is reported to
+ * the client by closing its connection.
  *
  * <p>A client whose first bytes are {@link WhoamiProtocol#PROBE} gets the whoami answer instead of
  * being forwarded, allowed or not.
  */
 final class Proxy {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
-
-  /** Each direction starts with a small buffer and moves to a large one when a read fills it. */
-  private static final int SMALL_BUFFER = 8 * 1024;
-
-  private static final int LARGE_BUFFER = 128 * 1024;
 
   /** How long a refused client has to send the whoami probe before it reads end of stream. */
   private static final Duration PROBE_WINDOW = Duration.ofMillis(500);
@@ -57,22 +54,97 @@ final class Proxy {
   private final Duration connectTimeout;
   private final AtomicLong connections = new AtomicLong();
   private final AtomicInteger active = new AtomicInteger();
+  private final String endpoint;
 
+  /** The per-request rules in HTTP mode; null when whole connections are decided. */
+  private volatile HttpRules httpRules;
+
+  private final boolean auditOnly;
+
+  /**
+   * A proxy that decides whole connections with {@code policy}.
+   *
+   * @param listener where clients connect
+   * @param backend where allowed connections are forwarded
+   * @param policy decides each connection
+   * @param audit receives one record per connection
+   * @param connectTimeout how long to wait for a backend whose backlog is full
+   */
   Proxy(
       UnixListener listener,
       UnixSocketAddress backend,
       Policy policy,
       AuditLog audit,
       Duration connectTimeout) {
+    this(listener, backend, policy, null, false, audit, connectTimeout);
+  }
+
+  /**
+   * A proxy that decides every HTTP request with {@code rules}: every connection is accepted (its
+   * decision says so), and each request is decided by the rules.
+   *
+   * @param auditOnly forward requests the rules refuse, and record them as {@code would-deny}
+   */
+  Proxy(
+      UnixListener listener,
+      UnixSocketAddress backend,
+      HttpRules rules,
+      boolean auditOnly,
+      AuditLog audit,
+      Duration connectTimeout) {
+    this(
+        listener,
+        backend,
+        new HttpConnections(),
+        Objects.requireNonNull(rules, "rules"),
+        auditOnly,
+        audit,
+        connectTimeout);
+  }
+
+  private Proxy(
+      UnixListener listener,
+      UnixSocketAddress backend,
+      Policy policy,
+      HttpRules httpRules,
+      boolean auditOnly,
+      AuditLog audit,
+      Duration connectTimeout) {
     this.backend = Objects.requireNonNull(backend, "backend");
     this.audit = Objects.requireNonNull(audit, "audit");
     this.connectTimeout = Objects.requireNonNull(connectTimeout, "connectTimeout");
+    this.httpRules = httpRules;
+    this.auditOnly = auditOnly;
     this.listener = AuthorizingListener.builder(listener, policy).onRefusal(this::refused).build();
+    this.endpoint = listener.localAddress().toString();
+  }
+
+  /** In HTTP mode every connection is let in; its requests are decided one by one. */
+  private record HttpConnections() implements Policy {
+    @Override
+    public Decision evaluate(dev.peercred.PeerIdentity peer) {
+      return Decision.allow("HTTP mode: each request is decided by the rules");
+    }
+
+    @Override
+    public String toString() {
+      return "http-requests";
+    }
   }
 
   /** Puts {@code policy} in force for connections accepted from now on; live ones are untouched. */
   void setPolicy(Policy policy) {
     listener.setPolicy(policy);
+  }
+
+  /** Puts HTTP {@code rules} in force for connections accepted from now on. */
+  void setHttpRules(HttpRules rules) {
+    this.httpRules = Objects.requireNonNull(rules, "rules");
+  }
+
+  /** True in HTTP mode. */
+  boolean decidesRequests() {
+    return httpRules != null;
   }
 
   /** The listener, to close it (gracefully) from another thread. */
@@ -107,6 +179,58 @@ final class Proxy {
     }
   }
 
+  /**
+   * Watches a forwarded connection's first bytes for the whoami probe: stops the relay if they are
+   * the probe, and otherwise gets out of the way.
+   */
+  private static final class ProbeInspector implements Relay.Inspector {
+    /** Who inspects after the first bytes; null to pass everything. */
+    private final Relay.Inspector next;
+
+    private boolean decided;
+
+    ProbeInspector(Relay.Inspector next) {
+      this.next = next;
+    }
+
+    @Override
+    public void inspect(Relay.Side from, ByteBuffer bytes, Relay.Control control) {
+      if (decided || from == Relay.Side.SERVER) {
+        if (next == null) {
+          control.pass(bytes.remaining());
+        } else {
+          next.inspect(from, bytes, control);
+        }
+        return;
+      }
+      byte[] first = new byte[Math.min(bytes.remaining(), WhoamiProtocol.PROBE.length)];
+      bytes.get(bytes.position(), first);
+      switch (WhoamiProtocol.match(first, first.length)) {
+        case PROBE -> control.stop();
+        case NOT_PROBE -> notProbe(from, bytes, control);
+        case UNDECIDED -> {} // wait for more
+      }
+    }
+
+    private void notProbe(Relay.Side from, ByteBuffer bytes, Relay.Control control) {
+      decided = true;
+      if (next == null) {
+        control.passThrough();
+      } else {
+        next.inspect(from, bytes, control);
+      }
+    }
+
+    @Override
+    public void ended(Relay.Side from, Relay.Control control) {
+      if (!decided && from == Relay.Side.CLIENT && next == null) {
+        control.passThrough(); // the client ended within what could have been a probe
+      } else if (next != null) {
+        next.ended(from, control);
+      }
+    }
+  }
+
   /** One client connection, from its decision to its audit record. */
   private final class Session {
     final UnixConnection client;
@@ -120,6 +244,9 @@ final class Proxy {
     final AtomicLong bytesOut = new AtomicLong(); // backend to client
     volatile String error;
     volatile boolean whoami;
+
+    /** HTTP requests recorded (on the relay's thread, then read by the session's). */
+    volatile int requests;
 
     Session(UnixConnection client, Decision decision) {
       this.client = client;
@@ -177,105 +304,41 @@ final class Proxy {
         fail("backend " + backend + ": " + Main.describe(e));
         return;
       }
-      Thread down =
-          Thread.ofVirtual()
-              .name("proxy-" + id + "-down")
-              .start(() -> copy(server, client, bytesOut, "backend to client", false));
-      copy(client, server, bytesIn, "client to backend", true);
-      try {
-        down.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        abort("interrupted");
+      HttpRules rules = httpRules;
+      HttpGuard guard =
+          rules == null
+              ? null
+              : new HttpGuard(
+                  rules.forPeer(client.peerIdentity()),
+                  "uid " + client.peerCredentials().uid(),
+                  auditOnly,
+                  this::recordRequest);
+      Relay.Result result = Relay.between(client, server, new ProbeInspector(guard));
+      bytesIn.set(result.fromClient());
+      bytesOut.set(result.fromServer());
+      if (guard != null) {
+        for (HttpGuard.Exchange unanswered : guard.unanswered()) {
+          unanswered.endedEarly("the connection ended before the response did");
+          recordRequest(unanswered);
+        }
+        if (guard.refused()) {
+          client.refuse(""); // the refusal was sent: end of stream, without a reset
+        }
       }
-    }
-
-    /**
-     * Copies {@code from} to {@code to} until end of stream, which is passed on as a half-close. A
-     * write that fails (the receiver stopped taking bytes) ends this direction only; a read that
-     * fails ends both.
-     */
-    private void copy(
-        UnixConnection from,
-        UnixConnection to,
-        AtomicLong counter,
-        String direction,
-        boolean fromClient) {
-      byte[] buffer = new byte[SMALL_BUFFER];
-      InputStream in = from.inputStream();
-      int n;
-      try {
-        n = fromClient ? firstBytes(in, buffer) : in.read(buffer);
-      } catch (IOException e) {
-        readFailed(direction, e);
-        return;
-      }
-      while (n > 0) {
+      result
+          .failure()
+          .ifPresent(
+              e ->
+                  fail(
+                      e instanceof AsynchronousCloseException && !listener.isOpen()
+                          ? "proxy stopping: grace period over"
+                          : Main.describe(e)));
+      if (result.stopped()) {
+        server.close(); // the client asked who it is: the backend never sees the probe
         try {
-          to.writeFully(buffer, 0, n);
-        } catch (IOException receiverGone) {
-          if (!(receiverGone instanceof ClosedChannelException)) {
-            fail(direction + ": " + Main.describe(receiverGone));
-          }
-          try {
-            from.shutdownInput(); // nothing more can be delivered; the other direction goes on
-          } catch (IOException senderGone) {
-            // the sender is gone too; its own direction reports that
-          }
-          return;
-        }
-        counter.addAndGet(n);
-        if (n == buffer.length && buffer.length < LARGE_BUFFER) {
-          buffer = new byte[LARGE_BUFFER]; // a bulk transfer: fewer, larger system calls
-        }
-        try {
-          n = in.read(buffer);
-        } catch (IOException e) {
-          readFailed(direction, e);
-          return;
-        }
-      }
-      try {
-        to.shutdownOutput();
-      } catch (IOException e) {
-        // The receiving side is gone; its own direction reports that.
-      }
-    }
-
-    private void readFailed(String direction, IOException e) {
-      if (whoami) {
-        return; // the probe is being answered on the client connection
-      }
-      if (e instanceof AsynchronousCloseException && !listener.isOpen()) {
-        fail("proxy stopping: grace period over"); // closed by closeGracefully at its deadline
-      } else if (!(e instanceof ClosedChannelException)) {
-        fail(direction + ": " + Main.describe(e));
-      }
-      abort(null);
-    }
-
-    /**
-     * Reads the client's first bytes: answers a whoami probe (and returns -1, ending this
-     * direction), or returns how many bytes of {@code buffer} are to be forwarded (-1 at end of
-     * stream).
-     */
-    private int firstBytes(InputStream in, byte[] buffer) throws IOException {
-      int length = 0;
-      while (true) {
-        int n = in.read(buffer, length, buffer.length - length);
-        if (n < 0) {
-          return length > 0 ? length : -1;
-        }
-        length += n;
-        WhoamiProtocol.Match match = WhoamiProtocol.match(buffer, length);
-        if (match == WhoamiProtocol.Match.PROBE) {
-          whoami = true; // before closing the backend: its direction then leaves the client alone
-          server.close();
           answerWhoami();
-          return -1;
-        }
-        if (match == WhoamiProtocol.Match.NOT_PROBE) {
-          return length;
+        } catch (IOException e) {
+          // the client went away
         }
       }
     }
@@ -312,7 +375,28 @@ final class Proxy {
       }
     }
 
+    /** One record per HTTP request, and its CommandDecision event. */
+    void recordRequest(HttpGuard.Exchange exchange) {
+      requests++;
+      Map<String, Object> record = Json.object();
+      record.put("time", time.plusNanos(exchange.startNanos() - startNanos).toString());
+      record.put("connection", id);
+      record.putAll(facts);
+      exchange.describeInto(record);
+      if (auditOnly) {
+        record.put("audit_only", true);
+      }
+      record.put(
+          "duration_ms",
+          Math.round((System.nanoTime() - exchange.startNanos()) / 1_000.0) / 1_000.0);
+      audit.write(record);
+      Audit.command(client.peerIdentity(), exchange.command(), exchange.finalDecision(), endpoint);
+    }
+
     private void writeAudit() {
+      if (httpRules != null && requests > 0 && error == null && !whoami) {
+        return; // each request has its record
+      }
       Map<String, Object> record = Json.object();
       record.put("time", time.toString());
       record.put("connection", id);

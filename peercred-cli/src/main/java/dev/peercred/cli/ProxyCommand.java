@@ -6,7 +6,7 @@ import dev.peercred.SocketActivation;
 import dev.peercred.SocketActivationException;
 import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
-import dev.peercred.policy.Policy;
+import dev.peercred.cli.http.HttpRules;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.AccessDeniedException;
@@ -116,6 +116,21 @@ final class ProxyCommand implements Callable<Integer> {
   Path policy;
 
   @Option(
+      names = "--http",
+      description =
+          "decide every HTTP request (keep-alive and pipelined ones included) instead of whole"
+              + " connections: rules may end with 'http METHODS PATH', and a refused request gets a"
+              + " 403 with a Docker-style JSON message; see docs/http-guard.md")
+  boolean http;
+
+  @Option(
+      names = "--audit-only",
+      description =
+          "with --http: forward every request, and record those the rules refuse as"
+              + " 'would-deny' (to learn a rule file: see 'peercred rules-from-audit')")
+  boolean auditOnly;
+
+  @Option(
       names = "--audit",
       paramLabel = "FILE",
       description = "append audit lines to FILE instead of standard output")
@@ -155,7 +170,10 @@ final class ProxyCommand implements Callable<Integer> {
     ListenerOptions options = activated ? null : listenerOptions();
     UnixSocketAddress listenAddress = activated ? null : address("--listen", listen);
     UnixSocketAddress backend = address("--to", to);
-    Policy rules = loadPolicy(policy);
+    if (auditOnly && !http) {
+      throw new ParameterException(spec.commandLine(), "--audit-only needs --http");
+    }
+    HttpRules rules = loadPolicy(policy, http);
     warnIfBackendMissing(backend);
 
     AuditLog audit;
@@ -180,7 +198,13 @@ final class ProxyCommand implements Callable<Integer> {
           Exit.CANT_CREATE, "cannot listen on " + listenAddress + ": " + Main.describe(e));
     }
 
-    Proxy proxy = new Proxy(listener, backend, rules, audit, connectTimeout);
+    Proxy proxy =
+        http
+            ? new Proxy(listener, backend, rules, auditOnly, audit, connectTimeout)
+            : new Proxy(listener, backend, rules.callerRules(), audit, connectTimeout);
+    if (http) {
+      quietAllowedRequests();
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean stopping = new AtomicBoolean();
     Runnable stop =
@@ -302,7 +326,12 @@ final class ProxyCommand implements Callable<Integer> {
 
   private void reloadPolicy(Proxy proxy) {
     try {
-      proxy.setPolicy(AccessRules.load(policy));
+      HttpRules rules = AccessRules.load(policy, http);
+      if (http) {
+        proxy.setHttpRules(rules);
+      } else {
+        proxy.setPolicy(rules.callerRules());
+      }
       LOG.log(Level.INFO, "policy reloaded from {0}; it applies to new connections", policy);
     } catch (IOException | AccessRules.PolicyFileException e) {
       LOG.log(
@@ -312,13 +341,24 @@ final class ProxyCommand implements Callable<Integer> {
     }
   }
 
-  static Policy loadPolicy(Path policy) throws Exit.Failure {
+  static HttpRules loadPolicy(Path policy, boolean http) throws Exit.Failure {
     try {
-      return AccessRules.load(policy);
+      return AccessRules.load(policy, http);
     } catch (IOException e) {
       throw new Exit.Failure(Exit.NO_INPUT, describeIo(policy, e));
     } catch (AccessRules.PolicyFileException e) {
       throw new Exit.Failure(Exit.DATA, e.getMessage());
+    }
+  }
+
+  /**
+   * In HTTP mode each request has its JSON audit record; the {@code dev.peercred.audit} log then
+   * keeps only denials (on standard error), unless logging is configured by the user.
+   */
+  private static void quietAllowedRequests() {
+    if (System.getProperty("java.util.logging.config.file") == null) {
+      java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
+          .setLevel(java.util.logging.Level.WARNING);
     }
   }
 

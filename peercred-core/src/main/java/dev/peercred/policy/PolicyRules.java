@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A policy written as text: one rule per line, checked from the top, the first rule that matches
@@ -139,31 +141,75 @@ public final class PolicyRules implements Policy {
 
   @Override
   public Decision evaluate(PeerIdentity peer) {
+    return evaluate(rule -> rule.condition().decide(peer)).decision();
+  }
+
+  /**
+   * The decision of a first-match evaluation and the rule that made it.
+   *
+   * @param decision what was decided
+   * @param rule the rule that matched; empty when the default decided
+   */
+  public record Verdict(Decision decision, Optional<Rule> rule) {
+    /**
+     * Checks the values.
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    public Verdict {
+      Objects.requireNonNull(decision, "decision");
+      Objects.requireNonNull(rule, "rule");
+    }
+  }
+
+  /**
+   * Evaluates the rules as {@link #evaluate(PeerIdentity)} does, but asks {@code conditions}
+   * whether each rule matches instead of checking its condition on a peer: for a server that
+   * decides many requests of one connection (check each condition once per peer, then combine the
+   * answers with what each request asks), or that adds facts of its own to the rules. A rule for
+   * which {@code conditions} answers {@code ERROR} is treated like one whose check failed.
+   *
+   * @param conditions whether a rule matches: {@code ALLOW} for a match, {@code DENY} for none,
+   *     {@code ERROR} when it cannot be told; a null answer or a throw counts as {@code ERROR}
+   * @return the decision and the rule that made it
+   */
+  public Verdict evaluate(Function<Rule, Decision> conditions) {
+    Objects.requireNonNull(conditions, "conditions");
     List<String> unchecked = new ArrayList<>();
     for (Rule rule : rules) {
-      Decision d = rule.condition().decide(peer);
+      Decision d;
+      try {
+        d = Objects.requireNonNullElse(conditions.apply(rule), Decision.error("no answer"));
+      } catch (RuntimeException e) {
+        d = Decision.error("failed: " + e);
+      }
       String where = (rule.line() > 0 ? "line " + rule.line() + " " : "") + "'" + rule + "'";
       switch (d.outcome()) {
         case ALLOW -> {
           String reason = where + " matched: " + d.reason();
-          return rule.effect() == Effect.ALLOW ? Decision.allow(reason) : Decision.deny(reason);
+          return new Verdict(
+              rule.effect() == Effect.ALLOW ? Decision.allow(reason) : Decision.deny(reason),
+              Optional.of(rule));
         }
         case DENY -> {}
         case ERROR -> {
           if (rule.effect() == Effect.DENY) {
-            return Decision.error(where + " could not be checked: " + d.reason());
+            return new Verdict(
+                Decision.error(where + " could not be checked: " + d.reason()), Optional.of(rule));
           }
           unchecked.add(where + " could not be checked: " + d.reason());
         }
       }
     }
+    Decision fallback;
     if (defaultEffect == Effect.ALLOW) {
-      return Decision.allow("no rule matched; default allow");
+      fallback = Decision.allow("no rule matched; default allow");
+    } else if (!unchecked.isEmpty()) {
+      fallback = Decision.error("no rule matched; default deny; " + String.join("; ", unchecked));
+    } else {
+      fallback = Decision.deny("no rule matched; default deny");
     }
-    if (!unchecked.isEmpty()) {
-      return Decision.error("no rule matched; default deny; " + String.join("; ", unchecked));
-    }
-    return Decision.deny("no rule matched; default deny");
+    return new Verdict(fallback, Optional.empty());
   }
 
   /** The canonical text: one rule per line, then the {@code default} line. */

@@ -67,6 +67,7 @@ public final class LibC {
   public static final int EPOLLHUP = 0x010;
   public static final int EPOLLRDHUP = 0x2000;
   public static final int EPOLLONESHOT = 1 << 30;
+  public static final int EPOLLET = 1 << 31;
 
   /** {@code struct ucred { pid_t pid; uid_t uid; gid_t gid; }}, include/linux/socket.h. */
   public static final int UCRED_SIZE = 12;

@@ -97,7 +97,22 @@ public final class NativeSocket {
         () -> {
           Poller.reads().wakeup(fd);
           Poller.writes().wakeup(fd);
+          Runnable listener = closeListener;
+          if (listener != null) {
+            listener.run();
+          }
         });
+  }
+
+  /**
+   * Whoever drives this descriptor outside the pollers (a {@link RelayEngine} relay) and must hear
+   * of a close at once; null when nobody does.
+   */
+  private volatile Runnable closeListener;
+
+  /** Sets (or clears, with null) what {@link #close()} runs after marking the socket closed. */
+  void closeListener(Runnable listener) {
+    this.closeListener = listener;
   }
 
   /**
