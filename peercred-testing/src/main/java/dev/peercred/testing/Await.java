@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * Waits for the state or event a test needs, never for a fixed time: a condition becomes true, a
@@ -38,6 +37,12 @@ public final class Await {
     boolean holds() throws Exception;
   }
 
+  /** What a failed wait adds to its message: what the test saw meanwhile. */
+  @FunctionalInterface
+  public interface Details {
+    String get() throws Exception;
+  }
+
   /** Waits until {@code condition} holds, at most {@link #TIMEOUT}. */
   public static void until(String what, Condition condition) throws InterruptedException {
     until(TIMEOUT, what, condition, () -> "");
@@ -47,7 +52,7 @@ public final class Await {
    * Waits until {@code condition} holds, at most {@link #TIMEOUT}; a failure adds {@code details}
    * (what the test saw meanwhile: a log, a child's output).
    */
-  public static void until(String what, Condition condition, Supplier<String> details)
+  public static void until(String what, Condition condition, Details details)
       throws InterruptedException {
     until(TIMEOUT, what, condition, details);
   }
@@ -64,8 +69,7 @@ public final class Await {
    * @throws AssertionError if it does not hold in time (naming {@code what} and the {@code
    *     details}), or if checking it throws
    */
-  public static void until(
-      Duration timeout, String what, Condition condition, Supplier<String> details)
+  public static void until(Duration timeout, String what, Condition condition, Details details)
       throws InterruptedException {
     value(
         timeout,
@@ -85,7 +89,7 @@ public final class Await {
 
   /** Waits until {@code probe} returns a value, at most {@code timeout}, and returns it. */
   public static <T> T value(
-      Duration timeout, String what, Callable<Optional<T>> probe, Supplier<String> details)
+      Duration timeout, String what, Callable<Optional<T>> probe, Details details)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long pause = 1;
@@ -175,8 +179,13 @@ public final class Await {
     return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
-  private static String suffix(Supplier<String> details) {
-    String text = details.get();
+  private static String suffix(Details details) {
+    String text;
+    try {
+      text = details.get();
+    } catch (Exception e) {
+      text = "(no details: " + e + ")";
+    }
     return text == null || text.isEmpty() ? "" : "\n" + text;
   }
 }

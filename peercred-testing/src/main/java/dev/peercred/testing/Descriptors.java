@@ -52,13 +52,9 @@ public final class Descriptors {
         "descriptors back to the baseline of " + baseline.size(),
         () -> snapshot().size() <= baseline.size(),
         () -> {
-          try {
-            Map<Integer, String> now = snapshot();
-            now.entrySet().removeAll(baseline.entrySet());
-            return "extra: " + now;
-          } catch (IOException e) {
-            return e.toString();
-          }
+          Map<Integer, String> now = snapshot();
+          now.entrySet().removeAll(baseline.entrySet());
+          return "extra: " + now;
         });
   }
 }

@@ -121,12 +121,38 @@ public final class Users {
 
   /** Like {@link #readableClassPath(Path)}, as a list of entries. */
   public static List<String> readableClassPathEntries(Path dir) throws IOException {
+    return readable(dir, List.of(JavaCommand.testClassPath().split(File.pathSeparator)));
+  }
+
+  /**
+   * A class path another user can read made of only the jars or directories {@code classes} come
+   * from (this project's own, say), copied into {@code dir} where need be: quicker than the whole
+   * test class path when the child needs no more.
+   */
+  public static String readableClassPathOf(Path dir, Class<?>... classes) throws IOException {
+    List<String> entries = new ArrayList<>();
+    for (Class<?> type : classes) {
+      String location = location(type);
+      if (!entries.contains(location)) {
+        entries.add(location);
+      }
+    }
+    return String.join(File.pathSeparator, readable(dir, entries));
+  }
+
+  private static String location(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    } catch (java.net.URISyntaxException | NullPointerException e) {
+      throw new IllegalArgumentException("no class path location for " + type, e);
+    }
+  }
+
+  private static List<String> readable(Path dir, List<String> classPath) throws IOException {
     Files.createDirectories(dir);
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     List<String> entries = new ArrayList<>();
-    int n = 0;
-    for (String entry : JavaCommand.testClassPath().split(File.pathSeparator)) {
-      n++;
+    for (String entry : classPath) {
       Path source = Path.of(entry).toAbsolutePath();
       if (entry.isEmpty() || !Files.exists(source)) {
         continue;
@@ -135,7 +161,10 @@ public final class Users {
         entries.add(source.toString());
         continue;
       }
-      Path copy = dir.resolve(n + "-" + source.getFileName());
+      // Named after the whole source path: the same entry always gets the same copy.
+      Path copy =
+          dir.resolve(
+              Integer.toHexString(source.toString().hashCode()) + "-" + source.getFileName());
       if (!Files.exists(copy)) {
         copyReadable(source, copy);
       }
