@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * fault hook) and checks that such connections are refused and closed, never handed out, while the
  * listener goes on accepting.
  */
-@Timeout(30)
+@Timeout(120)
 class CredentialFaultInjectionTest {
   @TempDir Path dir;
 

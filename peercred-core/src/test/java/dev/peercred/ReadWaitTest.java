@@ -29,7 +29,7 @@ class ReadWaitTest {
   @TempDir Path dir;
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void readerGetsEveryReplyWhateverTheDelayBeforeIt() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
@@ -52,14 +52,14 @@ class ReadWaitTest {
         // time (during its retry, just after it parked, long after), and must arrive every time.
         LockSupport.parkNanos(delay);
         server.writeFully(new byte[] {(byte) i}, 0, 1);
-        assertEquals(1, read.get(10, TimeUnit.SECONDS));
+        assertEquals(1, read.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         assertArrayEquals(new byte[] {(byte) i}, in);
       }
     }
   }
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void closeWakesAReaderAtAnyMomentOfItsWait() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"))) {
       long[] delays = {0, 1_000, 5_000, 15_000, 40_000, 1_000_000};
@@ -82,7 +82,8 @@ class ReadWaitTest {
           client.close();
           ExecutionException failure =
               org.junit.jupiter.api.Assertions.assertThrows(
-                  ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
+                  ExecutionException.class,
+                  () -> read.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
           Throwable cause = failure.getCause().getCause();
           assertInstanceOf(ClosedChannelException.class, cause, String.valueOf(cause));
         }
