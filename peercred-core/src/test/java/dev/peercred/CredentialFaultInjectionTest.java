@@ -88,7 +88,7 @@ class CredentialFaultInjectionTest {
   }
 
   private static void assertClosedByServer(UnixConnection client) throws IOException {
-    client.setReadTimeout(java.time.Duration.ofSeconds(10));
+    client.setReadTimeout(Await.TIMEOUT);
     byte[] buffer = new byte[16];
     try {
       assertEquals(-1, client.inputStream().read(buffer), "refused connection sent data");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Credentials of clients in other processes, running as other users. */
-@Timeout(120)
+@Timeout(300)
 class OtherProcessTest {
   @TempDir Path dir;
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A server in another pid or user namespace (an {@link IdentityProbe} JVM under {@code unshare})
  * must see a client from outside as pid-unknown, or with unmapped ids, never as a real id.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class PeerIdentityNamespaceTest {
   @TempDir Path dir;
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * an abstract socket has no permissions at all, so there only the peer check stands between it and
  * the server.
  */
-@Timeout(120)
+@Timeout(300)
 class PermissionLayersTest {
   @TempDir Path dir;
   private String classPath;

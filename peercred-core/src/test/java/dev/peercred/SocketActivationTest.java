@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * systemd-socket-activate}, or by a small Python launcher that passes any kind of descriptor and
  * any variables, and reports what it got.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class SocketActivationTest {
   private static final Path SYSTEMD_SOCKET_ACTIVATE = Path.of("/usr/bin/systemd-socket-activate");
 

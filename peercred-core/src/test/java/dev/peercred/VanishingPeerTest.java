@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * sees end of stream or a {@link SocketException} naming {@code EPIPE}/{@code ECONNRESET}, never a
  * signal, a hang or a crash.
  */
-@Timeout(120)
+@Timeout(300)
 class VanishingPeerTest {
   @TempDir Path dir;
 

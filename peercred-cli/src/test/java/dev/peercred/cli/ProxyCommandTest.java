@@ -31,10 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
  * End to end: {@code peercred proxy} in its own process in front of a real HTTP server on a Unix
  * socket, called with {@code curl --unix-socket} as several users.
  */
-@Timeout(value = 180, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ProxyCommandTest {
-  static final Duration START = Duration.ofSeconds(30);
-  static final Duration CLIENT = Duration.ofSeconds(60);
+  static final Duration START = ChildProcess.TIMEOUT;
+  static final Duration CLIENT = ChildProcess.TIMEOUT;
 
   @TempDir Path dir;
   Path backendSocket;

@@ -3,6 +3,7 @@ package dev.peercred.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.ChildProcess;
 import dev.peercred.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,9 +18,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The proxy's listening socket: permissions options and systemd socket activation. */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ProxySocketTest {
-  static final Duration T = Duration.ofSeconds(30);
+  static final Duration T = ChildProcess.TIMEOUT;
 
   @TempDir Path dir;
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The authorizing listener with real clients as other users: who gets through, what refused peers
  * read, and the audit trail (log lines and JFR events) of every decision.
  */
-@Timeout(60)
+@Timeout(300)
 class AuthorizingListenerTest {
   @TempDir Path dir;
 

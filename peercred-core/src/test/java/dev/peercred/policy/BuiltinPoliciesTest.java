@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each built-in policy against real peers running as other users, allowing and denying. */
-@Timeout(60)
+@Timeout(300)
 class BuiltinPoliciesTest {
   @TempDir Path dir;
 

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * unmapped, one in another pid namespace sees outside peers with pid 0. Neither a rule nor its
  * negation may then allow, and a deny list must not let the peer through.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class PolicyNamespaceTest {
   @TempDir Path dir;
 

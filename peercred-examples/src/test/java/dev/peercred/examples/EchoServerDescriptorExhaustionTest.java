@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * instead of spinning, stays alive, and serves again, including the clients that waited in the
  * listen backlog meanwhile, once descriptors are free.
  */
-@Timeout(180)
+@Timeout(300)
 class EchoServerDescriptorExhaustionTest {
   private static final int LIMIT = 256;
 

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The key-value daemon with readers, writers and others as three different real uids. */
-@Timeout(120)
+@Timeout(300)
 class KvServerTest {
   private static final long READER = 1001;
   private static final long WRITER = 1002;

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The modules run on the module path with native access granted to dev.peercred only. */
-@Timeout(60)
+@Timeout(300)
 class ModulePathTest {
   @TempDir Path dir;
 

@@ -23,11 +23,12 @@ public final class Await {
   private Await() {}
 
   /**
-   * The bound of a wait when none is given: 30 s, or {@code peercred.test.awaitSeconds}. Far longer
-   * than anything takes on a loaded machine; class {@code @Timeout}s are longer still.
+   * The bound of a wait when none is given: 60 s, or {@code peercred.test.awaitSeconds}. Far longer
+   * than any state change inside the test JVM takes even on a machine many times oversubscribed;
+   * class {@code @Timeout}s are longer still.
    */
   public static final Duration TIMEOUT =
-      Duration.ofSeconds(Long.getLong("peercred.test.awaitSeconds", 30));
+      Duration.ofSeconds(Long.getLong("peercred.test.awaitSeconds", 60));
 
   static final long MAX_PAUSE_MILLIS = 20;
 

@@ -36,6 +36,12 @@ import java.util.function.Predicate;
  * }</pre>
  */
 public final class ChildProcess implements AutoCloseable {
+  /**
+   * The bound of a wait on a process when none is given (a line, a file, the exit): twice {@link
+   * Await#TIMEOUT}, since it often covers a whole child JVM's start and work on a loaded machine.
+   */
+  public static final Duration TIMEOUT = Await.TIMEOUT.multipliedBy(2);
+
   /** Output shown of each stream in a failure message: the end of it. */
   private static final int SHOWN_BYTES = 16 * 1024;
 
@@ -124,11 +130,11 @@ public final class ChildProcess implements AutoCloseable {
   }
 
   /**
-   * Runs {@code command} to its end (standard input closed at once), at most {@link Await#TIMEOUT},
-   * and returns the outcome; the process is killed if it does not end in time.
+   * Runs {@code command} to its end (standard input closed at once), at most {@link #TIMEOUT}, and
+   * returns the outcome; the process is killed if it does not end in time.
    */
   public static Result run(List<String> command) throws IOException, InterruptedException {
-    return run(command, Await.TIMEOUT);
+    return run(command, TIMEOUT);
   }
 
   /** Like {@link #run(List)}, with at most {@code timeout}. */
@@ -255,7 +261,10 @@ public final class ChildProcess implements AutoCloseable {
     return stderr().lines().toList();
   }
 
-  /** Waits for a line of standard output containing {@code text}, and returns it. */
+  /**
+   * Waits for a line of standard output containing {@code text}, at most {@link #TIMEOUT}, and
+   * returns it.
+   */
   public String awaitStdout(String text) throws InterruptedException {
     return awaitStdout(line -> line.contains(text), "a line containing '" + text + "'");
   }
@@ -265,11 +274,24 @@ public final class ChildProcess implements AutoCloseable {
     return awaitStdout(match, "a matching line");
   }
 
+  /**
+   * Waits at most {@code timeout} for a line of standard output containing {@code text}: for a line
+   * that comes only after much work.
+   */
+  public String awaitStdout(String text, Duration timeout) throws InterruptedException {
+    return awaitStdout(line -> line.contains(text), "a line containing '" + text + "'", timeout);
+  }
+
   private String awaitStdout(Predicate<String> match, String what) throws InterruptedException {
+    return awaitStdout(match, what, TIMEOUT);
+  }
+
+  private String awaitStdout(Predicate<String> match, String what, Duration timeout)
+      throws InterruptedException {
     if (stdoutFile != null) {
       throw new IllegalStateException("standard output goes to " + stdoutFile);
     }
-    return awaitLine(stdout, "standard output", match, what, Await.TIMEOUT);
+    return awaitLine(stdout, "standard output", match, what, timeout);
   }
 
   /** Waits for a line of standard error containing {@code text}, and returns it. */
@@ -288,7 +310,7 @@ public final class ChildProcess implements AutoCloseable {
   }
 
   private String awaitStderr(Predicate<String> match, String what) throws InterruptedException {
-    return awaitLine(stderr, "standard error", match, what, Await.TIMEOUT);
+    return awaitLine(stderr, "standard error", match, what, TIMEOUT);
   }
 
   private String awaitLine(
@@ -314,11 +336,12 @@ public final class ChildProcess implements AutoCloseable {
   }
 
   /**
-   * Waits until {@code path} exists, at most {@link Await#TIMEOUT}; fails at once if the process
-   * exits first.
+   * Waits until {@code path} exists, at most {@link #TIMEOUT}; fails at once if the process exits
+   * first.
    */
   public void awaitFile(Path path) throws InterruptedException {
     Await.until(
+        TIMEOUT,
         path + " to exist",
         () -> {
           if (Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
@@ -332,9 +355,9 @@ public final class ChildProcess implements AutoCloseable {
         this::describe);
   }
 
-  /** Waits for the process to exit, at most {@link Await#TIMEOUT}; returns its exit code. */
+  /** Waits for the process to exit, at most {@link #TIMEOUT}; returns its exit code. */
   public int awaitExit() throws InterruptedException {
-    return awaitExit(Await.TIMEOUT);
+    return awaitExit(TIMEOUT);
   }
 
   /**
@@ -353,7 +376,7 @@ public final class ChildProcess implements AutoCloseable {
 
   /** Waits for the exit ({@link #awaitExit()}) and returns the outcome. */
   public Result finish() throws InterruptedException {
-    return finish(Await.TIMEOUT);
+    return finish(TIMEOUT);
   }
 
   /** Waits at most {@code timeout} for the exit and returns the outcome. */
