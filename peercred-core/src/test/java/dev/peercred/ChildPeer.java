@@ -1,11 +1,13 @@
 package dev.peercred;
 
+import java.io.OutputStream;
 import java.nio.file.Path;
 
 /**
- * A client in its own process: {@code ChildPeer SOCKET MODE} connects, prints {@code connected},
- * then either holds the connection without reading ({@code hold}) or writes to it forever ({@code
- * write}) until it is killed.
+ * A client in its own process: {@code ChildPeer SOCKET MODE} connects, prints {@code connected
+ * PID}, then either holds the connection without reading ({@code hold}) until its standard input
+ * ends (the test closes it, kills the process, or is gone), or writes to it forever ({@code
+ * write}).
  */
 public final class ChildPeer {
   private ChildPeer() {}
@@ -20,6 +22,6 @@ public final class ChildPeer {
         connection.writeFully(chunk, 0, chunk.length);
       }
     }
-    Thread.sleep(Long.MAX_VALUE);
+    System.in.transferTo(OutputStream.nullOutputStream());
   }
 }

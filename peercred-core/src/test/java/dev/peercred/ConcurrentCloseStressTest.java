@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.Await;
+import dev.peercred.testing.Descriptors;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,11 +27,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  * number: right after each close, fresh sockets are opened (taking the freed number) and must carry
  * exactly the bytes written to them, while the racing threads are still winding down.
  *
- * <p>Bounded by iterations and by time ({@code peercred.stress.seconds}, default 3 per case).
+ * <p>Each case runs at least {@value #MIN_ITERATIONS} iterations however long they take (and on
+ * until a closed descriptor's number has been seen reused), then more while time is left ({@code
+ * peercred.stress.seconds}, default 3 per case), at most {@value #MAX_ITERATIONS}: a busy machine
+ * makes it slower, never weaker.
  */
-@Timeout(120)
+@Timeout(300)
 class ConcurrentCloseStressTest {
   private static final long SECONDS = Long.getLong("peercred.stress.seconds", 3);
+  private static final int MIN_ITERATIONS = 20;
   private static final int MAX_ITERATIONS = 2000;
   private static final byte STRAY = (byte) 0xAB;
 
@@ -38,16 +44,17 @@ class ConcurrentCloseStressTest {
   @ParameterizedTest(name = "virtual threads: {0}")
   @ValueSource(booleans = {true, false})
   void closeWhileReadingAndWritingNeverTouchesAReusedDescriptor(boolean virtual) throws Exception {
-    var baseline = Children.baselineDescriptors();
+    var baseline = DescriptorBaseline.take();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
     int iterations = 0;
     int reused = 0;
     try (UnixListener listener = UnixListener.bind(dir.resolve("s"))) {
-      while (iterations < MAX_ITERATIONS && System.nanoTime() - deadline < 0) {
+      while (iterations < MAX_ITERATIONS
+          && (iterations < MIN_ITERATIONS || reused == 0 || System.nanoTime() - deadline < 0)) {
         iterations++;
         UnixConnection peer = UnixConnection.connect(dir.resolve("s"));
         UnixConnection victim = listener.accept();
-        int victimFd = Children.fdOf(victim);
+        int victimFd = DescriptorBaseline.fdOf(victim);
         CompletableFuture<Object> reader =
             start(virtual, () -> victim.inputStream().read(new byte[64]));
         CompletableFuture<Object> writer =
@@ -66,7 +73,7 @@ class ConcurrentCloseStressTest {
         // New sockets, opened while the racing threads may still be in flight.
         try (UnixConnection a = UnixConnection.connect(dir.resolve("s"));
             UnixConnection b = listener.accept()) {
-          if (Children.fdOf(a) == victimFd || Children.fdOf(b) == victimFd) {
+          if (DescriptorBaseline.fdOf(a) == victimFd || DescriptorBaseline.fdOf(b) == victimFd) {
             reused++;
           }
           byte[] toA = ("to a " + iterations).getBytes();
@@ -88,22 +95,22 @@ class ConcurrentCloseStressTest {
         peer.close();
       }
     }
-    assertTrue(iterations >= 20, "only " + iterations + " iterations");
     assertTrue(reused > 0, "no iteration reused the closed descriptor's number; the check is void");
     System.out.printf(
         "close-while-reading/writing: %d iterations, fd reused in %d%n", iterations, reused);
-    Children.awaitDescriptorsBackTo(baseline);
+    Descriptors.awaitBackTo(baseline);
   }
 
   @ParameterizedTest(name = "virtual threads: {0}")
   @ValueSource(booleans = {true, false})
   void closeWhileAcceptingWakesTheAcceptorAndNeverAcceptsOnAReusedDescriptor(boolean virtual)
       throws Exception {
-    var baseline = Children.baselineDescriptors();
+    var baseline = DescriptorBaseline.take();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(SECONDS);
     int iterations = 0;
     AtomicLong acceptedBeforeClose = new AtomicLong();
-    while (iterations < MAX_ITERATIONS && System.nanoTime() - deadline < 0) {
+    while (iterations < MAX_ITERATIONS
+        && (iterations < MIN_ITERATIONS || System.nanoTime() - deadline < 0)) {
       iterations++;
       Path path = dir.resolve("l" + (iterations % 2));
       UnixListener old = UnixListener.bind(path);
@@ -117,12 +124,12 @@ class ConcurrentCloseStressTest {
       try (UnixListener fresh = UnixListener.bind(next);
           UnixConnection client = UnixConnection.connect(next)) {
         CompletableFuture<UnixConnection> accepted = acceptAsync(fresh);
-        try (UnixConnection served = accepted.get(10, TimeUnit.SECONDS)) {
+        try (UnixConnection served = accepted.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
           served.writeFully(new byte[] {42}, 0, 1);
           assertEquals(42, client.inputStream().read(), "the fresh listener lost its client");
         }
       }
-      Object result = acceptor.get(10, TimeUnit.SECONDS);
+      Object result = acceptor.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
       if (result instanceof UnixConnection c) {
         acceptedBeforeClose.incrementAndGet(); // the early client won the race: fine
         c.close();
@@ -136,11 +143,11 @@ class ConcurrentCloseStressTest {
     System.out.printf(
         "close-while-accepting: %d iterations, %d accepted before close%n",
         iterations, acceptedBeforeClose.get());
-    Children.awaitDescriptorsBackTo(baseline);
+    Descriptors.awaitBackTo(baseline);
   }
 
   private static void assertEndedByClose(CompletableFuture<Object> task) throws Exception {
-    Object result = task.get(10, TimeUnit.SECONDS); // never a hang
+    Object result = task.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS); // never a hang
     if (result instanceof Throwable t) {
       assertInstanceOf(ClosedChannelException.class, t, t.toString());
     }

@@ -13,9 +13,9 @@ public final class ConnectProbe {
 
   public static void main(String[] args) {
     try (UnixConnection connection =
-        UnixConnection.connect(UnixSocketAddress.parse(args[0]), Duration.ofSeconds(10))) {
+        UnixConnection.connect(UnixSocketAddress.parse(args[0]), Duration.ofSeconds(60))) {
       System.out.println("connected " + connection.peerCredentials().uid());
-      connection.setReadTimeout(Duration.ofSeconds(10));
+      connection.setReadTimeout(Duration.ofSeconds(60));
       System.out.println(
           new String(connection.inputStream().readAllBytes(), StandardCharsets.UTF_8).trim());
     } catch (IOException e) {

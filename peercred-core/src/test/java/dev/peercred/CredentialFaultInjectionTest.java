@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.internal.linux.Errno;
+import dev.peercred.testing.Await;
+import dev.peercred.testing.Descriptors;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * fault hook) and checks that such connections are refused and closed, never handed out, while the
  * listener goes on accepting.
  */
-@Timeout(30)
+@Timeout(120)
 class CredentialFaultInjectionTest {
   @TempDir Path dir;
 
@@ -40,7 +42,7 @@ class CredentialFaultInjectionTest {
             UnixConnection.connect(listener.localAddress().path().orElseThrow());
         refused.add(client);
       }
-      waitFor(() -> listener.credentialFailures() == 3);
+      Await.until("three refused connections", () -> listener.credentialFailures() == 3);
       for (UnixConnection client : refused) {
         assertClosedByServer(client);
         client.close();
@@ -50,7 +52,7 @@ class CredentialFaultInjectionTest {
       listener.credentialReadFault = 0;
       try (UnixConnection good = UnixConnection.connect(dir.resolve("s"))) {
         good.writeFully("ok".getBytes(StandardCharsets.US_ASCII), 0, 2);
-        try (UnixConnection served = accepted.get(10, TimeUnit.SECONDS)) {
+        try (UnixConnection served = accepted.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
           assertEquals(PeerCredentials.ofCurrentProcess(), served.peerCredentials());
           byte[] two = new byte[2];
           assertEquals(2, served.inputStream().readNBytes(two, 0, 2));
@@ -63,7 +65,7 @@ class CredentialFaultInjectionTest {
 
   @Test
   void failuresAreCountedAndListenerKeepsAcceptingUnderLoad() throws Exception {
-    var baseline = Children.baselineDescriptors();
+    var baseline = DescriptorBaseline.take();
     try (UnixListener listener = UnixListener.bind(dir.resolve("s"))) {
       listener.credentialReadFault = Errno.EINVAL;
       CompletableFuture<UnixConnection> accepted = acceptAsync(listener);
@@ -74,19 +76,19 @@ class CredentialFaultInjectionTest {
           // EPIPE or ECONNRESET: the listener refused and closed it first, as it should
         }
       }
-      waitFor(() -> listener.credentialFailures() == 500);
+      Await.until("500 refused connections", () -> listener.credentialFailures() == 500);
       assertFalse(accepted.isDone());
       listener.credentialReadFault = 0;
       try (UnixConnection client = UnixConnection.connect(dir.resolve("s"));
-          UnixConnection served = accepted.get(10, TimeUnit.SECONDS)) {
+          UnixConnection served = accepted.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
         assertTrue(served.isOpen());
       }
     }
-    Children.awaitDescriptorsBackTo(baseline);
+    Descriptors.awaitBackTo(baseline);
   }
 
   private static void assertClosedByServer(UnixConnection client) throws IOException {
-    client.setReadTimeout(java.time.Duration.ofSeconds(10));
+    client.setReadTimeout(Await.TIMEOUT);
     byte[] buffer = new byte[16];
     try {
       assertEquals(-1, client.inputStream().read(buffer), "refused connection sent data");
@@ -107,19 +109,5 @@ class CredentialFaultInjectionTest {
               }
             });
     return future;
-  }
-
-  interface Condition {
-    boolean holds() throws Exception;
-  }
-
-  static void waitFor(Condition condition) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!condition.holds()) {
-      if (System.nanoTime() - deadline > 0) {
-        throw new AssertionError("condition not met in 20 s");
-      }
-      Thread.sleep(5);
-    }
   }
 }

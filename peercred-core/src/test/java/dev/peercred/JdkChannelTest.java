@@ -6,10 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.BufferedReader;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Users;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -20,7 +21,6 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -105,9 +105,9 @@ class JdkChannelTest {
 
   @Test
   void anotherUsersClientIsTheOtherUserWithItsGroupsAndProcess() throws Exception {
-    PeerClients.openDirectory(dir);
-    PeerClients.openSocket(socket);
-    Process client = PeerClients.startPythonAs(65534, 65534, List.of(4L, 27L), socket);
+    Users.openToEveryone(dir);
+    Users.openToEveryone(socket);
+    ChildProcess client = PeerClients.startPythonAs(65534, 65534, List.of(4L, 27L), socket);
     try (SocketChannel accepted = server.accept()) {
       PeerCredentials peer = PeerCredentials.of(accepted);
       assertEquals(65534, peer.uid());
@@ -119,8 +119,7 @@ class JdkChannelTest {
         assertTrue(identity.process().orElseThrow().executable().toString().contains("python"));
       }
     } finally {
-      client.destroy();
-      assertTrue(client.waitFor(10, TimeUnit.SECONDS));
+      client.close();
     }
   }
 
@@ -227,27 +226,19 @@ class JdkChannelTest {
   }
 
   private static String runProbe(List<String> command) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader out =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = out.readLine()) != null; ) {
-        lines.add(line);
-      }
-    }
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, process.exitValue(), String.join("\n", lines));
+    ChildProcess.Result run = ChildProcess.builder(command).mergeStderr().start().finish();
+    List<String> lines = run.stdoutLines();
+    assertEquals(0, run.exitCode(), run.toString());
     Optional<String> result =
         lines.stream().filter(l -> l.startsWith("ok ") || l.startsWith("error ")).findFirst();
-    assertTrue(result.isPresent(), "probe said: " + lines);
-    assertFalse(String.join("\n", lines).contains("WARNING"), String.join("\n", lines));
+    assertTrue(result.isPresent(), "probe said: " + run);
+    assertFalse(String.join("\n", lines).contains("WARNING"), run.toString());
     return result.get();
   }
 
   private static List<String> classPathProbe(String... options) {
     List<String> command = new ArrayList<>();
-    command.add(ChildJvm.java());
+    command.add(JavaCommand.java().toString());
     command.add("--enable-native-access=ALL-UNNAMED");
     command.addAll(List.of(options));
     command.add("-cp");
@@ -258,7 +249,7 @@ class JdkChannelTest {
 
   private static List<String> modulePathProbe(String... options) {
     List<String> command = new ArrayList<>();
-    command.add(ChildJvm.java());
+    command.add(JavaCommand.java().toString());
     command.add("--enable-native-access=dev.peercred");
     command.addAll(List.of(options));
     command.add("--module-path");
@@ -318,7 +309,7 @@ class JdkChannelTest {
         JarOutputStream unused = new JarOutputStream(out, manifest)) {
       // the manifest is the whole jar
     }
-    String result = runProbe(List.of(ChildJvm.java(), "-jar", jar.toString()));
+    String result = runProbe(List.of(JavaCommand.java().toString(), "-jar", jar.toString()));
     assertTrue(result.startsWith("ok pid="), result);
   }
 }

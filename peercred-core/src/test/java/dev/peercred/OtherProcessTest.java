@@ -3,34 +3,39 @@ package dev.peercred;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Users;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Credentials of clients in other processes, running as other users. */
-@Timeout(60)
+@Timeout(300)
 class OtherProcessTest {
   @TempDir Path dir;
 
   private PeerCredentials acceptFrom(List<String> prefix, long expectedUid) throws Exception {
     Path socket = dir.resolve("s.sock");
     try (UnixListener listener = UnixListener.bind(socket)) {
-      ChildJvm.openToEveryone(dir);
-      Process client = ChildJvm.start(prefix, LineClient.class, socket.toString(), "hi");
-      try (UnixConnection connection = listener.accept()) {
+      Users.openToEveryone(dir);
+      Users.openToEveryone(socket);
+      List<String> command =
+          JavaCommand.main(LineClient.class)
+              .classPath(Users.readableClassPath(dir.resolve("cp")))
+              .args(socket.toString(), "hi")
+              .toList(prefix);
+      try (ChildProcess client = ChildProcess.start(command);
+          UnixConnection connection = listener.accept()) {
         PeerCredentials peer = connection.peerCredentials();
         connection.outputStream().write("ok\n".getBytes(StandardCharsets.UTF_8));
         connection.shutdownOutput();
         connection.inputStream().readAllBytes();
-        String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(client.waitFor(30, TimeUnit.SECONDS));
-        assertEquals(
-            0, client.exitValue(), out + new String(client.getErrorStream().readAllBytes()));
+        String out = client.assertExit(0).stdout();
         assertEquals(OptionalLong.of(client.pid()), peer.pid(), "pid is the client process's");
         assertTrue(out.contains("pid " + client.pid()), out);
         assertTrue(
@@ -51,17 +56,16 @@ class OtherProcessTest {
 
   @Test
   void aClientRunningAsAnotherUserShowsThatUsersIds() throws Exception {
-    PeerCredentials peer =
-        acceptFrom(ChildJvm.asUser(ChildJvm.NOBODY, ChildJvm.NOBODY), ChildJvm.NOBODY);
-    assertEquals(ChildJvm.NOBODY, peer.gid());
+    PeerCredentials peer = acceptFrom(Users.as(Users.NOBODY, Users.NOBODY), Users.NOBODY);
+    assertEquals(Users.NOBODY, peer.gid());
     assertTrue(peer.isUidMapped(), "in the initial user namespace 65534 is a real uid");
-    assertTrue(peer.hasUid(ChildJvm.NOBODY));
+    assertTrue(peer.hasUid(Users.NOBODY));
   }
 
   @Test
   void idsAboveTwoToThe31StayPositive() throws Exception {
     long big = 3_000_000_000L;
-    PeerCredentials peer = acceptFrom(ChildJvm.asUser(big, big + 1), big);
+    PeerCredentials peer = acceptFrom(Users.as(big, big + 1), big);
     assertEquals(big + 1, peer.gid());
   }
 }

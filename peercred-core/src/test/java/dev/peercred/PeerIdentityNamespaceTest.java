@@ -3,12 +3,10 @@ package dev.peercred;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Users;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,54 +19,31 @@ import org.junit.jupiter.api.io.TempDir;
  * A server in another pid or user namespace (an {@link IdentityProbe} JVM under {@code unshare})
  * must see a client from outside as pid-unknown, or with unmapped ids, never as a real id.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class PeerIdentityNamespaceTest {
   @TempDir Path dir;
 
   /** Starts the probe under {@code unshare options}, waits for READY, runs the client, collects. */
   private Map<String, String> probe(List<String> unshareOptions, ClientRun client)
       throws Exception {
-    PeerClients.assumeRoot();
-    PeerClients.assumeTool(PeerClients.UNSHARE);
-    PeerClients.openDirectory(dir);
+    List<String> unshare = Users.unshare(unshareOptions.toArray(String[]::new));
+    Users.openToEveryone(dir);
     Path socket = dir.resolve("s");
-    List<String> command = new ArrayList<>();
-    command.add(PeerClients.UNSHARE.toString());
-    command.addAll(unshareOptions);
-    command.addAll(PeerClients.javaCommand(IdentityProbe.class.getName(), socket.toString()));
-    Process server = new ProcessBuilder(command).redirectErrorStream(true).start();
-    List<String> lines = new ArrayList<>();
-    Map<String, String> seen = new HashMap<>();
-    try (BufferedReader out =
-        new BufferedReader(
-            new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null && !line.equals("READY")) {
-        lines.add(line);
-      }
-      if (line == null) {
-        throw new AssertionError("probe did not start: " + lines);
-      }
+    List<String> command =
+        JavaCommand.main(IdentityProbe.class).args(socket.toString()).toList(unshare);
+    try (ChildProcess server = ChildProcess.builder(command).mergeStderr().start()) {
+      server.awaitStdout(line -> line.equals("READY"));
       client.run(socket);
-      while ((line = out.readLine()) != null && !line.equals("DONE")) {
-        lines.add(line);
+      server.assertExit(0);
+      Map<String, String> seen = new HashMap<>();
+      for (String line : server.stdoutLines()) {
         int eq = line.indexOf('=');
         if (eq > 0) {
           seen.put(line.substring(0, eq), line.substring(eq + 1));
         }
       }
-      assertEquals(0, server.waitFor(), () -> "probe failed: " + lines);
-    } finally {
-      server.destroyForcibly();
-    }
-    return seen;
-  }
-
-  private static byte[] readQuietly(Process process) {
-    try {
-      return process.getInputStream().readAllBytes();
-    } catch (IOException e) {
-      return e.toString().getBytes(StandardCharsets.UTF_8);
+      assertTrue(server.stdoutLines().contains("DONE"), server.describe());
+      return seen;
     }
   }
 
@@ -95,15 +70,20 @@ class PeerIdentityNamespaceTest {
 
   @Test
   void serverInAnotherUserNamespaceSeesOutsideIdsAsUnmapped() throws Exception {
-    Process[] client = new Process[1];
-    Map<String, String> seen =
-        probe(
-            List.of("--user", "--map-root-user"),
-            socket -> client[0] = PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L), socket));
-    assertEquals(
-        0,
-        client[0].waitFor(),
-        () -> "client failed: " + new String(readQuietly(client[0]), StandardCharsets.UTF_8));
+    ChildProcess[] client = new ChildProcess[1];
+    Map<String, String> seen;
+    try {
+      seen =
+          probe(
+              List.of("--user", "--map-root-user"),
+              socket ->
+                  client[0] = PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L), socket));
+      client[0].assertExit(0);
+    } finally {
+      if (client[0] != null) {
+        client[0].close();
+      }
+    }
     long overflow = 65534;
     assertEquals(Long.toString(overflow), seen.get("uid"), seen.toString());
     assertEquals("false", seen.get("uidMapped"), seen.toString());

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.internal.linux.Pidfd;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.Tools;
+import dev.peercred.testing.Users;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,15 +18,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Identities of real peer processes run as other users, before and after they exit. */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class PeerProcessTest {
   @TempDir Path dir;
 
   private UnixListener listen() throws IOException {
-    PeerClients.openDirectory(dir);
+    Users.openToEveryone(dir);
     Path path = dir.resolve("s");
     UnixListener listener = UnixListener.bind(path);
-    PeerClients.openSocket(path);
+    Users.openToEveryone(path);
     return listener;
   }
 
@@ -42,15 +45,11 @@ class PeerProcessTest {
     return connection;
   }
 
-  private static String output(Process process) throws IOException {
-    return new String(process.getInputStream().readAllBytes());
-  }
-
   @Test
   void clientStartedWithSetprivShowsExactlyItsIdsAndGroups() throws Exception {
-    try (UnixListener listener = listen()) {
-      Process client =
-          PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L, 100L), dir.resolve("s"));
+    try (UnixListener listener = listen();
+        ChildProcess client =
+            PeerClients.startPythonAs(1234, 2345, List.of(4L, 27L, 100L), dir.resolve("s"))) {
       try (UnixConnection connection = acceptHello(listener)) {
         PeerIdentity identity = connection.peerIdentity();
         assertEquals(1234, identity.uid());
@@ -63,7 +62,7 @@ class PeerProcessTest {
         assertEquals(List.of("adm", "sudo", "users"), identity.groupNames());
         assertEquals(client.pid(), identity.pid().orElseThrow());
       }
-      assertEquals(0, client.waitFor(), () -> "client failed");
+      client.assertExit(0);
     }
   }
 
@@ -73,48 +72,49 @@ class PeerProcessTest {
     for (long g = 1000; g < 1100; g++) {
       groups.add(g); // more than the first SO_PEERGROUPS buffer holds: ERANGE, then a retry
     }
-    try (UnixListener listener = listen()) {
-      Process client = PeerClients.startPythonAs(1234, 2345, groups, dir.resolve("s"));
+    try (UnixListener listener = listen();
+        ChildProcess client = PeerClients.startPythonAs(1234, 2345, groups, dir.resolve("s"))) {
       try (UnixConnection connection = acceptHello(listener)) {
         assertEquals(groups, connection.peerIdentity().groups());
       }
-      assertEquals(0, client.waitFor(), () -> "client failed");
+      client.assertExit(0);
     }
   }
 
   @Test
   void executableAndCommandLineAreThoseOfTheRealBinary() throws Exception {
-    try (UnixListener listener = listen()) {
-      Path socket = dir.resolve("s");
-      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), socket);
+    Path socket = dir.resolve("s");
+    try (UnixListener listener = listen();
+        ChildProcess client = PeerClients.startPythonAs(65534, 65534, List.of(), socket)) {
       try (UnixConnection connection = acceptHello(listener)) {
         PeerProcess process = connection.peerIdentity().process().orElseThrow();
         assertEquals(client.pid(), process.pid());
         assertEquals(PeerIdentity.canPinProcesses(), process.isPinned());
-        assertEquals(PeerClients.PYTHON.toRealPath(), process.executable());
+        assertEquals(Tools.python3().toRealPath(), process.executable());
         assertEquals(PeerClients.pythonCommand(socket), process.commandLine());
         assertEquals(
-            client.info().startInstant().orElseThrow().getEpochSecond(),
+            client.process().info().startInstant().orElseThrow().getEpochSecond(),
             process.startTime().getEpochSecond(),
             1);
         PeerProcess parent = process.parent().orElseThrow();
         assertEquals(ProcessHandle.current().pid(), parent.pid(), "we started it");
         assertEquals(PeerIdentity.canPinProcesses(), parent.isPinned());
       }
-      client.waitFor();
+      client.assertExit(0);
     }
   }
 
   @Test
   void afterThePeerExitsTheHandleSaysGoneAndGivesNoStaleData() throws Exception {
-    try (UnixListener listener = listen()) {
-      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+    try (UnixListener listener = listen();
+        ChildProcess client =
+            PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"))) {
       try (UnixConnection connection = acceptHello(listener)) {
         PeerIdentity identity = connection.peerIdentity();
         PeerProcess process = identity.process().orElseThrow();
         assertTrue(process.isAlive());
         connection.shutdownOutput(); // the client exits on end of stream
-        assertEquals(0, client.waitFor(), () -> "client failed");
+        client.assertExit(0);
         assertFalse(process.isAlive());
         assertThrows(PeerProcessGoneException.class, process::executable);
         assertThrows(PeerProcessGoneException.class, process::commandLine);
@@ -129,12 +129,13 @@ class PeerProcessTest {
 
   @Test
   void prefetchPinsTheProcessAtOnceSoItsExitIsReportedLater() throws Exception {
-    try (UnixListener listener = listen()) {
-      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+    try (UnixListener listener = listen();
+        ChildProcess client =
+            PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"))) {
       try (UnixConnection connection = acceptHello(listener)) {
         PeerIdentity identity = connection.peerIdentity().prefetch();
         connection.shutdownOutput();
-        assertEquals(0, client.waitFor(), () -> "client failed");
+        client.assertExit(0);
         PeerProcess process = identity.process().orElseThrow(); // pinned before the exit
         assertEquals(client.pid(), process.pid());
         assertFalse(process.isAlive());
@@ -146,11 +147,12 @@ class PeerProcessTest {
 
   @Test
   void aPeerThatExitedBeforeItsProcessWasRequestedIsGone() throws Exception {
-    try (UnixListener listener = listen()) {
-      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
+    try (UnixListener listener = listen();
+        ChildProcess client =
+            PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"))) {
       try (UnixConnection connection = acceptHello(listener)) {
         connection.shutdownOutput();
-        assertEquals(0, client.waitFor(), () -> "client failed");
+        client.assertExit(0);
         PeerIdentity identity = connection.peerIdentity();
         assertThrows(PeerProcessGoneException.class, identity::process);
         assertThrows(PeerProcessGoneException.class, identity::process, "and stays gone");
@@ -162,28 +164,32 @@ class PeerProcessTest {
   @Test
   void namesResolveForNobodyAndAreEmptyForIdsWithoutAnEntry() throws Exception {
     try (UnixListener listener = listen()) {
-      Process nobody = PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"));
-      try (UnixConnection connection = acceptHello(listener)) {
-        assertEquals("nobody", connection.peerIdentity().userName().orElseThrow());
-        assertEquals("nogroup", connection.peerIdentity().groupName().orElseThrow());
+      try (ChildProcess nobody =
+          PeerClients.startPythonAs(65534, 65534, List.of(), dir.resolve("s"))) {
+        try (UnixConnection connection = acceptHello(listener)) {
+          assertEquals("nobody", connection.peerIdentity().userName().orElseThrow());
+          assertEquals("nogroup", connection.peerIdentity().groupName().orElseThrow());
+        }
+        nobody.assertExit(0);
       }
-      nobody.waitFor();
-      Process stranger = PeerClients.startPythonAs(54321, 54322, List.of(54323L), dir.resolve("s"));
-      try (UnixConnection connection = acceptHello(listener)) {
-        assertTrue(connection.peerIdentity().userName().isEmpty());
-        assertTrue(connection.peerIdentity().groupName().isEmpty());
-        assertEquals(List.of(), connection.peerIdentity().groupNames());
-        assertEquals(List.of(54323L), connection.peerIdentity().groups());
+      try (ChildProcess stranger =
+          PeerClients.startPythonAs(54321, 54322, List.of(54323L), dir.resolve("s"))) {
+        try (UnixConnection connection = acceptHello(listener)) {
+          assertTrue(connection.peerIdentity().userName().isEmpty());
+          assertTrue(connection.peerIdentity().groupName().isEmpty());
+          assertEquals(List.of(), connection.peerIdentity().groupNames());
+          assertEquals(List.of(54323L), connection.peerIdentity().groups());
+        }
+        stranger.assertExit(0);
       }
-      stranger.waitFor();
     }
   }
 
   @Test
   void withoutSoPeerPidfdTheProcessIsKnownByStartTimeAndNotPinned() throws Exception {
-    try (UnixListener listener = listen()) {
-      Path socket = dir.resolve("s");
-      Process client = PeerClients.startPythonAs(65534, 65534, List.of(), socket);
+    Path socket = dir.resolve("s");
+    try (UnixListener listener = listen();
+        ChildProcess client = PeerClients.startPythonAs(65534, 65534, List.of(), socket)) {
       try (UnixConnection connection = acceptHello(listener)) {
         PeerIdentity identity = connection.peerIdentity();
         identity.usePeerPidfd = false; // as on a kernel before 6.5
@@ -194,7 +200,7 @@ class PeerProcessTest {
         assertEquals(PeerClients.pythonCommand(socket), process.commandLine());
         assertEquals(ProcessHandle.current().pid(), process.parent().orElseThrow().pid());
         connection.shutdownOutput();
-        assertEquals(0, client.waitFor(), () -> "client failed");
+        client.assertExit(0);
         assertFalse(process.isAlive());
         assertThrows(PeerProcessGoneException.class, process::commandLine);
       }
@@ -204,25 +210,21 @@ class PeerProcessTest {
   /** The fallback for kernels without SO_PEERPIDFD, made directly: pid and start time only. */
   @Test
   void startTimeOnlyHandleIsNotPinnedAndStillNoticesExit() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
+    try (ChildProcess sleeper = ChildProcess.start("sleep", "600")) {
       LinuxPeerProcess process = LinuxPeerProcess.open(sleeper.pid(), -1);
       try {
         assertFalse(process.isPinned());
         assertTrue(process.isAlive());
         assertEquals(Path.of("/usr/bin/sleep").toRealPath(), process.executable());
-        assertEquals(List.of("sleep", "60"), process.commandLine());
+        assertEquals(List.of("sleep", "600"), process.commandLine());
         assertEquals(ProcessHandle.current().pid(), process.parent().orElseThrow().pid());
         assertFalse(process.parent().orElseThrow().isPinned());
-        sleeper.destroy();
-        sleeper.waitFor();
+        sleeper.close(); // kills it and waits until it is gone
         assertFalse(process.isAlive());
         assertThrows(PeerProcessGoneException.class, process::commandLine);
       } finally {
         process.close();
       }
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 
@@ -239,9 +241,11 @@ class PeerProcessTest {
 
   @Test
   void pidfdOpenedAfterExitIsRefused() throws Exception {
-    Process quick = new ProcessBuilder("true").start();
-    long pid = quick.pid();
-    quick.waitFor();
+    long pid;
+    try (ChildProcess quick = ChildProcess.start("true")) {
+      pid = quick.pid();
+      quick.assertExit(0);
+    }
     int fd = Pidfd.open(pid);
     if (fd >= 0) {
       // the pid was reused already: then it is someone else, and the handle must be for them
@@ -253,21 +257,17 @@ class PeerProcessTest {
 
   @Test
   void pinnedHandleForAChildNoticesExit() throws Exception {
-    Process sleeper = new ProcessBuilder("sleep", "60").start();
-    try {
+    try (ChildProcess sleeper = ChildProcess.start("sleep", "600")) {
       LinuxPeerProcess process = LinuxPeerProcess.open(sleeper.pid(), Pidfd.open(sleeper.pid()));
       try {
         assertTrue(process.isPinned());
-        assertEquals(List.of("sleep", "60"), process.commandLine());
-        sleeper.destroy();
-        sleeper.waitFor();
+        assertEquals(List.of("sleep", "600"), process.commandLine());
+        sleeper.close(); // kills it and waits until it is gone
         assertFalse(process.isAlive());
         assertThrows(PeerProcessGoneException.class, process::executable);
       } finally {
         process.close();
       }
-    } finally {
-      sleeper.destroyForcibly();
     }
   }
 }

@@ -5,9 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.Await;
+import dev.peercred.testing.CpuTime;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +29,7 @@ class ReadWaitTest {
   @TempDir Path dir;
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void readerGetsEveryReplyWhateverTheDelayBeforeIt() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
@@ -43,16 +48,18 @@ class ReadWaitTest {
                   }
                 },
                 r -> Thread.ofVirtual().start(r));
+        // Not a wait for anything: the reply comes at a different moment of the read's wait each
+        // time (during its retry, just after it parked, long after), and must arrive every time.
         LockSupport.parkNanos(delay);
         server.writeFully(new byte[] {(byte) i}, 0, 1);
-        assertEquals(1, read.get(10, TimeUnit.SECONDS));
+        assertEquals(1, read.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
         assertArrayEquals(new byte[] {(byte) i}, in);
       }
     }
   }
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void closeWakesAReaderAtAnyMomentOfItsWait() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"))) {
       long[] delays = {0, 1_000, 5_000, 15_000, 40_000, 1_000_000};
@@ -70,11 +77,13 @@ class ReadWaitTest {
                     }
                   },
                   r -> Thread.ofVirtual().start(r));
+          // Not a wait for anything: the close comes at a different moment of the read's wait.
           LockSupport.parkNanos(delays[i % delays.length]);
           client.close();
           ExecutionException failure =
               org.junit.jupiter.api.Assertions.assertThrows(
-                  ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
+                  ExecutionException.class,
+                  () -> read.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
           Throwable cause = failure.getCause().getCause();
           assertInstanceOf(ClosedChannelException.class, cause, String.valueOf(cause));
         }
@@ -82,19 +91,27 @@ class ReadWaitTest {
     }
   }
 
+  /** The threads that run virtual threads and the pollers: where a spinning reader burns CPU. */
+  private static Duration carriersAndPollers() throws java.io.IOException {
+    return CpuTime.ofThreads("ForkJoinPool", "peercred-");
+  }
+
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void idleReadersWaitWithoutBurningTheCpu() throws Exception {
+    Duration window = Duration.ofMillis(500);
+    // The same threads over the same window with no reader at all: what "idle" costs here.
+    Duration baseline = CpuTime.usedOver(window, ReadWaitTest::carriersAndPollers);
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"))) {
       int count = 50;
       UnixConnection[] clients = new UnixConnection[count];
       UnixConnection[] servers = new UnixConnection[count];
-      Thread[] readers = new Thread[count];
+      List<Thread> readers = new ArrayList<>();
       for (int i = 0; i < count; i++) {
         clients[i] = UnixConnection.connect(dir.resolve("s.sock"));
         servers[i] = listener.accept();
         UnixConnection c = clients[i];
-        readers[i] =
+        readers.add(
             Thread.ofVirtual()
                 .start(
                     () -> {
@@ -103,25 +120,33 @@ class ReadWaitTest {
                       } catch (IOException e) {
                         // closed at the end
                       }
-                    });
+                    }));
       }
-      Thread.sleep(200); // every reader is past its brief retry and parked
-      long before = cpuNanos();
-      Thread.sleep(500);
-      long used = cpuNanos() - before;
+      // Every reader is past its brief retry and parked.
+      Await.blocked(readers, "NativeSocket.await");
+      Duration used = CpuTime.usedOver(window, ReadWaitTest::carriersAndPollers);
+      for (Thread reader : readers) {
+        assertTrue(Await.isBlockedIn(reader, "NativeSocket.await"), reader + " woke up");
+      }
       for (int i = 0; i < count; i++) {
         clients[i].close();
         servers[i].close();
-        readers[i].join(10_000);
-        assertTrue(!readers[i].isAlive(), "reader " + i + " still waits after close");
+        assertTrue(readers.get(i).join(Await.TIMEOUT), "reader " + i + " still waits after close");
       }
-      // Parked readers use no CPU; spinning ones would use about 500 ms of it.
+      // Parked readers use no CPU: the carriers and pollers cost what they cost without them. A
+      // reader that spun instead of parking would use most of the window whenever it got a CPU.
+      System.out.printf(
+          "carrier and poller CPU over %d ms: %d ms idle, %d ms with %d parked readers%n",
+          window.toMillis(), baseline.toMillis(), used.toMillis(), count);
       assertTrue(
-          used < 250_000_000L, "CPU used by idle readers in 500 ms: " + used / 1_000_000 + " ms");
+          used.minus(baseline).compareTo(Duration.ofMillis(100)) < 0,
+          "CPU used by idle readers in "
+              + window.toMillis()
+              + " ms: "
+              + used.toMillis()
+              + " ms, against "
+              + baseline.toMillis()
+              + " ms with none");
     }
-  }
-
-  private static long cpuNanos() {
-    return ProcessHandle.current().info().totalCpuDuration().orElseThrow().toNanos();
   }
 }

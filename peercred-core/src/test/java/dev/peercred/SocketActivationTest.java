@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.SocketActivationException.Reason;
+import dev.peercred.testing.Await;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Tools;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,53 +27,42 @@ import org.junit.jupiter.api.io.TempDir;
  * systemd-socket-activate}, or by a small Python launcher that passes any kind of descriptor and
  * any variables, and reports what it got.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class SocketActivationTest {
-  private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
   private static final Path SYSTEMD_SOCKET_ACTIVATE = Path.of("/usr/bin/systemd-socket-activate");
-  private static final Path PYTHON = Path.of("/usr/bin/python3");
 
   @TempDir Path dir;
 
+  /**
+   * The probe's command line. Its class path is this module's classes only: the descriptor numbers
+   * the JVM takes for its own files must not depend on how many jars the tests use.
+   */
   private static List<String> probeCommand(String how) {
-    String classPath =
-        Path.of("target/classes").toAbsolutePath()
-            + ":"
-            + Path.of("target/test-classes").toAbsolutePath();
-    return List.of(
-        JAVA.toString(),
-        "--enable-native-access=ALL-UNNAMED",
-        "-Xshare:auto",
-        "-XX:TieredStopAtLevel=1",
-        "-cp",
-        classPath,
-        ActivationProbe.class.getName(),
-        how);
+    return JavaCommand.main(ActivationProbe.class)
+        .classPath(
+            List.of(
+                Path.of("target/classes").toAbsolutePath().toString(),
+                Path.of("target/test-classes").toAbsolutePath().toString()))
+        .args(how)
+        .toList();
   }
 
-  /** Connects to the probe (retrying while it starts) and returns everything it writes. */
-  private static String askProbe(Path socket, Process process) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try (UnixConnection connection = UnixConnection.connect(socket)) {
-        String report = new String(connection.inputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(!report.isEmpty(), "the probe wrote nothing; its output: " + output(process));
-        return report;
-      } catch (ConnectException e) {
-        if (!process.isAlive() || System.nanoTime() > deadline) {
-          throw new AssertionError(
-              "probe not reachable: " + e.getMessage() + "; output: " + output(process), e);
-        }
-        Thread.sleep(20);
-      }
-    }
+  /**
+   * Once the probe has taken its sockets (it prints its report, ending with the {@code jvm-getenv}
+   * line, before it accepts), connects to it and returns everything it writes.
+   */
+  private static String askProbe(Path socket, ChildProcess probe) throws Exception {
+    probe.awaitStdout("jvm-getenv LISTEN_PID=");
+    return connectAndRead(socket, probe);
   }
 
-  private static String output(Process process) throws Exception {
-    if (process.isAlive()) {
-      return "(still running)";
+  private static String connectAndRead(Path socket, ChildProcess probe) throws Exception {
+    try (UnixConnection connection = UnixConnection.connect(socket)) {
+      connection.setReadTimeout(Await.TIMEOUT);
+      String report = new String(connection.inputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(!report.isEmpty(), "the probe wrote nothing\n" + probe.describe());
+      return report;
     }
-    return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
   }
 
   private static String value(String report, String key) {
@@ -106,26 +98,20 @@ class SocketActivationTest {
 
   @Test
   void systemdSocketActivateHandsANamedListener() throws Exception {
-    Assumptions.assumeTrue(
-        Files.isExecutable(SYSTEMD_SOCKET_ACTIVATE),
-        "SKIPPED LOUDLY: "
-            + SYSTEMD_SOCKET_ACTIVATE
-            + " is missing; install Debian package 'systemd' in .ci/run");
+    Tools.require(SYSTEMD_SOCKET_ACTIVATE);
     Path socket = dir.resolve("activated.sock");
     List<String> command =
         new ArrayList<>(
             List.of(SYSTEMD_SOCKET_ACTIVATE.toString(), "-l", socket.toString(), "--fdname=web"));
     command.addAll(probeCommand("name:web"));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try {
-      String report = askProbe(socket, process);
+    try (ChildProcess process = ChildProcess.builder(command).mergeStderr().start()) {
+      // It listens, and starts the probe when the first connection comes.
+      process.awaitStdout("Listening on " + socket);
+      String report = connectAndRead(socket, process);
       assertReport(report, socket, "web");
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-      assertEquals(0, process.exitValue(), output(process));
+      process.assertExit(0);
       assertTrue(
           Files.exists(socket), "the listener never removes the service manager's socket file");
-    } finally {
-      process.destroyForcibly();
     }
   }
 
@@ -167,28 +153,23 @@ class SocketActivationTest {
       os.execve(command[0], command, env)
       """;
 
-  private Process launch(String specs, String pid, String fds, String names, String how)
+  private ChildProcess launch(String specs, String pid, String fds, String names, String how)
       throws IOException {
-    Assumptions.assumeTrue(
-        Files.isExecutable(PYTHON),
-        "SKIPPED LOUDLY: " + PYTHON + " is missing; install python3 in .ci/run");
+    Path python = Tools.python3();
     Path launcher = dir.resolve("launcher.py");
     Files.writeString(launcher, LAUNCHER);
     List<String> command =
         new ArrayList<>(
-            List.of(PYTHON.toString(), launcher.toString(), specs, pid, fds, names, "--"));
+            List.of(python.toString(), launcher.toString(), specs, pid, fds, names, "--"));
     command.addAll(probeCommand(how));
-    return new ProcessBuilder(command).redirectErrorStream(true).start();
+    return ChildProcess.builder(command).mergeStderr().start();
   }
 
   /** Runs a launch that must fail, and returns the probe's {@code error} line. */
   private String failure(String specs, String pid, String fds, String names, String how)
       throws Exception {
-    Process process = launch(specs, pid, fds, names, how);
-    try {
-      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-      assertEquals(3, process.exitValue(), out);
+    try (ChildProcess process = launch(specs, pid, fds, names, how)) {
+      String out = process.assertExit(3).stdout();
       // Even when they are wrong, the variables are removed from what children inherit.
       assertTrue(out.contains("child-env LISTEN_PID=unset LISTEN_FDS=unset"), out);
       for (String line : out.split("\n")) {
@@ -197,8 +178,6 @@ class SocketActivationTest {
         }
       }
       throw new AssertionError("no error line:\n" + out);
-    } finally {
-      process.destroyForcibly();
     }
   }
 
@@ -206,28 +185,21 @@ class SocketActivationTest {
   void launcherHandsListenersByIndexAndName() throws Exception {
     Path a = dir.resolve("a.sock");
     Path b = dir.resolve("b.sock");
-    Process process =
+    try (ChildProcess process =
         launch(
             "unix-listen:" + a + ",unix-listen:" + b,
             "self",
             "count",
             "first:second",
-            "name:second");
-    try {
+            "name:second")) {
       String report = askProbe(b, process);
       assertReport(report, b, "first,second");
-      assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-      assertEquals(0, process.exitValue(), output(process));
-    } finally {
-      process.destroyForcibly();
+      process.assertExit(0);
     }
     Path c = dir.resolve("c.sock");
-    Process byIndex = launch("unix-listen:" + c, "self", "count", "unset", "index:0");
-    try {
+    try (ChildProcess byIndex = launch("unix-listen:" + c, "self", "count", "unset", "index:0")) {
       String report = askProbe(c, byIndex);
       assertReport(report, c, SocketActivation.UNKNOWN_NAME);
-    } finally {
-      byIndex.destroyForcibly();
     }
   }
 

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.Await;
+import dev.peercred.testing.Background;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -18,14 +20,13 @@ import java.time.Duration;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-@Timeout(30)
+@Timeout(120)
 class UnixConnectionTest {
   @TempDir Path dir;
 
@@ -136,61 +137,49 @@ class UnixConnectionTest {
     }
   }
 
+  /** Where a blocked accept, read or write waits for the socket to become ready. */
+  private static final String PARKED = "NativeSocket.await";
+
   @ParameterizedTest
   @ValueSource(booleans = {true, false})
   void closeWakesAThreadBlockedInAccept(boolean virtual) throws Exception {
     UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
-    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-    Thread thread =
-        (virtual ? Thread.ofVirtual() : Thread.ofPlatform())
-            .start(
-                () -> {
-                  try {
-                    listener.accept().close();
-                    outcome.complete(null);
-                  } catch (Throwable t) {
-                    outcome.complete(t);
-                  }
-                });
-    Thread.sleep(100);
+    Background<UnixConnection> accept = Background.start(virtual, listener::accept);
+    accept.awaitBlockedIn(PARKED);
     listener.close();
-    Throwable thrown = outcome.get(5, TimeUnit.SECONDS);
-    assertInstanceOf(AsynchronousCloseException.class, thrown);
-    thread.join(5000);
-    assertFalse(thread.isAlive());
+    assertInstanceOf(AsynchronousCloseException.class, accept.failure());
+    accept.join();
     assertThrows(ClosedChannelException.class, listener::accept);
   }
 
   @Test
   void closeWakesEveryThreadBlockedInAcceptOnTheSameListener() throws Exception {
     UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
-    var outcomes = new java.util.ArrayList<CompletableFuture<Throwable>>();
+    var accepts = new java.util.ArrayList<Background<Void>>();
     for (int i = 0; i < 4; i++) {
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      outcomes.add(outcome);
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try {
-                  listener.accept().close();
-                  outcome.complete(null);
-                } catch (Throwable t) {
-                  outcome.complete(t);
-                }
-              });
+      accepts.add(Background.virtual(() -> listener.accept().close()));
     }
     // Two connections are accepted by two of the four threads.
     UnixConnection.connect(dir.resolve("s.sock")).close();
     UnixConnection.connect(dir.resolve("s.sock")).close();
-    Thread.sleep(100);
+    Await.until(
+        "two accepts to return",
+        () -> accepts.stream().filter(Background::isDone).count() == 2,
+        accepts::toString);
+    // The other two wait: one parked for the next connection, one for its turn to accept.
+    for (var accept : accepts) {
+      if (!accept.isDone()) {
+        Await.blocked(accept.thread(), "UnixListener.accept");
+      }
+    }
     listener.close();
     int accepted = 0;
-    for (var outcome : outcomes) {
-      Throwable thrown = outcome.get(5, TimeUnit.SECONDS);
-      if (thrown == null) {
+    for (var accept : accepts) {
+      try {
+        accept.get();
         accepted++;
-      } else {
-        assertInstanceOf(ClosedChannelException.class, thrown);
+      } catch (ExecutionException e) {
+        assertInstanceOf(ClosedChannelException.class, e.getCause());
       }
     }
     assertEquals(2, accepted);
@@ -202,20 +191,10 @@ class UnixConnectionTest {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"))) {
       UnixConnection server = listener.accept();
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      (virtual ? Thread.ofVirtual() : Thread.ofPlatform())
-          .start(
-              () -> {
-                try {
-                  server.inputStream().read();
-                  outcome.complete(null);
-                } catch (Throwable t) {
-                  outcome.complete(t);
-                }
-              });
-      Thread.sleep(100);
+      Background<Integer> read = Background.start(virtual, () -> server.inputStream().read());
+      read.awaitBlockedIn(PARKED);
       server.close();
-      assertInstanceOf(AsynchronousCloseException.class, outcome.get(5, TimeUnit.SECONDS));
+      assertInstanceOf(AsynchronousCloseException.class, read.failure());
       assertFalse(server.isOpen());
       assertThrows(ClosedChannelException.class, () -> server.read(ByteBuffer.allocate(1)));
       server.close(); // idempotent
@@ -227,22 +206,17 @@ class UnixConnectionTest {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
         UnixConnection server = listener.accept()) {
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      Thread.ofVirtual()
-          .start(
+      Background<Void> write =
+          Background.virtual(
               () -> {
-                try {
-                  byte[] chunk = new byte[1 << 20];
-                  while (true) {
-                    client.outputStream().write(chunk); // nobody reads: fills the buffers
-                  }
-                } catch (Throwable t) {
-                  outcome.complete(t);
+                byte[] chunk = new byte[1 << 20];
+                while (true) {
+                  client.outputStream().write(chunk); // nobody reads: fills the buffers
                 }
               });
-      Thread.sleep(200);
+      write.awaitBlockedIn(PARKED);
       client.close();
-      assertInstanceOf(AsynchronousCloseException.class, outcome.get(5, TimeUnit.SECONDS));
+      assertInstanceOf(AsynchronousCloseException.class, write.failure());
     }
   }
 
@@ -251,21 +225,10 @@ class UnixConnectionTest {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
         UnixConnection server = listener.accept()) {
-      CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-      Thread reader =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try {
-                      server.inputStream().read();
-                    } catch (Throwable t) {
-                      outcome.complete(t);
-                    }
-                  });
-      Thread.sleep(100);
-      reader.interrupt();
-      assertInstanceOf(
-          java.nio.channels.ClosedByInterruptException.class, outcome.get(5, TimeUnit.SECONDS));
+      Background<Integer> read = Background.virtual(() -> server.inputStream().read());
+      read.awaitBlockedIn(PARKED);
+      read.thread().interrupt();
+      assertInstanceOf(java.nio.channels.ClosedByInterruptException.class, read.failure());
       assertFalse(server.isOpen());
     }
   }
@@ -305,8 +268,9 @@ class UnixConnectionTest {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
         UnixConnection server = listener.accept()) {
+      // On a Unix stream socket, send(2) puts the bytes in the receiver's queue before it
+      // returns: they are unread data there when the server refuses.
       client.outputStream().write("unread data\n".getBytes(StandardCharsets.UTF_8));
-      Thread.sleep(20); // the data is in the server's receive queue before it refuses
       server.refuse("Unauthorized access\n");
       assertEquals(
           "Unauthorized access\n",

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.Background;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
 import java.net.SocketException;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,20 +19,22 @@ import org.junit.jupiter.api.io.TempDir;
  * sees end of stream or a {@link SocketException} naming {@code EPIPE}/{@code ECONNRESET}, never a
  * signal, a hang or a crash.
  */
-@Timeout(60)
+@Timeout(300)
 class VanishingPeerTest {
   @TempDir Path dir;
+
+  /** Where a read or write waits for the socket to become ready. */
+  private static final String PARKED = "NativeSocket.await";
 
   @Test
   void peerClosingMidReadGivesWhatWasSentThenEndOfStream() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s"));
         UnixConnection server = listener.accept()) {
-      CompletableFuture<byte[]> read = readAllAsync(server);
+      Background<byte[]> read = readAllAsync(server).awaitBlockedIn(PARKED);
       client.writeFully(new byte[] {'p', 'a', 'r'}, 0, 3);
-      Thread.sleep(20);
       client.close();
-      assertEquals("par", new String(read.get(10, TimeUnit.SECONDS)));
+      assertEquals("par", new String(read.get()));
     }
   }
 
@@ -42,12 +44,9 @@ class VanishingPeerTest {
         UnixConnection client = UnixConnection.connect(dir.resolve("s"));
         UnixConnection server = listener.accept()) {
       server.writeFully(new byte[1000], 0, 1000); // never read by the client
-      CompletableFuture<byte[]> read = readAllAsync(server);
-      Thread.sleep(20);
+      Background<byte[]> read = readAllAsync(server).awaitBlockedIn(PARKED);
       client.close();
-      ExecutionException e =
-          assertThrows(ExecutionException.class, () -> read.get(10, TimeUnit.SECONDS));
-      assertSocketError(e.getCause(), "ECONNRESET");
+      assertSocketError(read.failure(), "ECONNRESET");
     }
   }
 
@@ -56,81 +55,65 @@ class VanishingPeerTest {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s"));
         UnixConnection server = listener.accept()) {
-      CompletableFuture<Void> write = writeForeverAsync(server);
+      Background<Void> write = writeForeverAsync(server);
       client.inputStream().readNBytes(100_000); // the server is writing
       client.close();
-      ExecutionException e =
-          assertThrows(ExecutionException.class, () -> write.get(10, TimeUnit.SECONDS));
-      assertSocketError(e.getCause(), "EPIPE", "ECONNRESET");
+      assertSocketError(write.failure(), "EPIPE", "ECONNRESET");
       assertTrue(server.isOpen(), "an error from the peer does not close our side by itself");
       assertThrows(SocketException.class, () -> server.writeFully(new byte[1], 0, 1));
     }
   }
 
+  private static ChildProcess startPeer(Path socket, String mode) throws Exception {
+    ChildProcess child =
+        ChildProcess.start(
+            JavaCommand.main(ChildPeer.class).args(socket.toString(), mode).toList());
+    child.awaitStdout("connected");
+    return child;
+  }
+
   @Test
   void peerKilledWhileServerWaitsToReadGivesEndOfStream() throws Exception {
-    try (UnixListener listener = UnixListener.bind(dir.resolve("s"))) {
-      Process child = Children.startJvm(ChildPeer.class, dir.resolve("s").toString(), "hold");
-      try {
-        assertTrue(Children.readLine(child).startsWith("connected"));
-        try (UnixConnection server = listener.accept()) {
-          assertEquals(child.pid(), server.peerCredentials().pid().orElseThrow());
-          CompletableFuture<byte[]> read = readAllAsync(server);
-          Thread.sleep(50);
-          assertFalse(read.isDone());
-          Children.kill(child);
-          assertEquals(0, read.get(10, TimeUnit.SECONDS).length);
-          // The credentials are a snapshot: they still name the process that is gone.
-          assertEquals(child.pid(), server.peerCredentials().pid().orElseThrow());
-          assertFalse(ProcessHandle.of(child.pid()).map(ProcessHandle::isAlive).orElse(false));
-        }
-      } finally {
-        Children.kill(child);
-      }
+    try (UnixListener listener = UnixListener.bind(dir.resolve("s"));
+        ChildProcess child = startPeer(dir.resolve("s"), "hold");
+        UnixConnection server = listener.accept()) {
+      assertEquals(child.pid(), server.peerCredentials().pid().orElseThrow());
+      Background<byte[]> read = readAllAsync(server).awaitBlockedIn(PARKED);
+      child.close(); // SIGKILL, and waits for the exit
+      assertEquals(0, read.get().length);
+      // The credentials are a snapshot: they still name the process that is gone.
+      assertEquals(child.pid(), server.peerCredentials().pid().orElseThrow());
+      assertFalse(ProcessHandle.of(child.pid()).map(ProcessHandle::isAlive).orElse(false));
     }
   }
 
   @Test
   void peerKilledWhileServerIsBlockedWritingGivesBrokenPipe() throws Exception {
-    try (UnixListener listener = UnixListener.bind(dir.resolve("s"))) {
-      Process child = Children.startJvm(ChildPeer.class, dir.resolve("s").toString(), "hold");
-      try {
-        Children.readLine(child);
-        try (UnixConnection server = listener.accept()) {
-          CompletableFuture<Void> write = writeForeverAsync(server);
-          Thread.sleep(200); // the child reads nothing: the send buffer fills and the write waits
-          assertFalse(write.isDone());
-          Children.kill(child);
-          ExecutionException e =
-              assertThrows(ExecutionException.class, () -> write.get(10, TimeUnit.SECONDS));
-          assertSocketError(e.getCause(), "EPIPE", "ECONNRESET");
-        }
-      } finally {
-        Children.kill(child);
-      }
+    try (UnixListener listener = UnixListener.bind(dir.resolve("s"));
+        ChildProcess child = startPeer(dir.resolve("s"), "hold");
+        UnixConnection server = listener.accept()) {
+      // The child reads nothing: once the buffers are full the write waits.
+      Background<Void> write = writeForeverAsync(server).awaitBlockedIn(PARKED);
+      child.close();
+      assertSocketError(write.failure(), "EPIPE", "ECONNRESET");
     }
   }
 
   @Test
   void peerKilledMidStreamWhileServerReadsEndsTheRead() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s"))) {
-      Process child = Children.startJvm(ChildPeer.class, dir.resolve("s").toString(), "write");
-      try {
-        Children.readLine(child);
-        try (UnixConnection server = listener.accept()) {
-          assertTrue(server.inputStream().readNBytes(1 << 20).length == 1 << 20);
-          Children.kill(child);
-          byte[] rest = server.inputStream().readAllBytes(); // what was in flight, then EOF
-          assertTrue(rest.length >= 0);
-          assertEquals(-1, server.inputStream().read());
-        }
-        // The listener is unaffected and accepts the next client.
-        try (UnixConnection next = UnixConnection.connect(dir.resolve("s"));
-            UnixConnection served = listener.accept()) {
-          assertTrue(served.isOpen() && next.isOpen());
-        }
-      } finally {
-        Children.kill(child);
+      try (ChildProcess child = startPeer(dir.resolve("s"), "write");
+          UnixConnection server = listener.accept()) {
+        assertTrue(server.inputStream().readNBytes(1 << 20).length == 1 << 20);
+        child.close();
+        byte[] rest = server.inputStream().readAllBytes(); // what was in flight, then EOF
+        assertTrue(rest.length >= 0);
+        assertEquals(-1, server.inputStream().read());
+      }
+      // The listener is unaffected and accepts the next client.
+      try (UnixConnection next = UnixConnection.connect(dir.resolve("s"));
+          UnixConnection served = listener.accept()) {
+        assertTrue(served.isOpen() && next.isOpen());
       }
     }
   }
@@ -145,34 +128,17 @@ class VanishingPeerTest {
     throw new AssertionError("expected one of " + String.join("/", errnoNames) + ": " + t);
   }
 
-  private static CompletableFuture<byte[]> readAllAsync(UnixConnection connection) {
-    CompletableFuture<byte[]> future = new CompletableFuture<>();
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              try {
-                future.complete(connection.inputStream().readAllBytes());
-              } catch (Throwable t) {
-                future.completeExceptionally(t);
-              }
-            });
-    return future;
+  private static Background<byte[]> readAllAsync(UnixConnection connection) {
+    return Background.virtual(() -> connection.inputStream().readAllBytes());
   }
 
-  private static CompletableFuture<Void> writeForeverAsync(UnixConnection connection) {
-    CompletableFuture<Void> future = new CompletableFuture<>();
-    Thread.ofVirtual()
-        .start(
-            () -> {
-              byte[] chunk = new byte[64 * 1024];
-              try {
-                while (true) {
-                  connection.writeFully(chunk, 0, chunk.length);
-                }
-              } catch (Throwable t) {
-                future.completeExceptionally(t);
-              }
-            });
-    return future;
+  private static Background<Void> writeForeverAsync(UnixConnection connection) {
+    return Background.virtual(
+        () -> {
+          byte[] chunk = new byte[64 * 1024];
+          while (true) {
+            connection.writeFully(chunk, 0, chunk.length);
+          }
+        });
   }
 }

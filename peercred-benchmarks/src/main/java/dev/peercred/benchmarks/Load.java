@@ -98,7 +98,10 @@ final class Load {
     void run(int thread) throws IOException;
   }
 
-  /** Connect, one line, read the echo, close; as often as possible. Returns connections done. */
+  /**
+   * Connect, one line, read the echo, close; as often as possible, and at least once per thread
+   * however late it starts. Returns connections done.
+   */
   static long connects(Path socket, int threads, long nanos) throws IOException {
     AtomicLong done = new AtomicLong();
     long end = System.nanoTime() + nanos;
@@ -107,18 +110,21 @@ final class Load {
         t -> {
           ByteBuffer reply = ByteBuffer.allocate(64);
           long n = 0;
-          while (System.nanoTime() < end) {
+          do {
             try (SocketChannel channel = open(socket)) {
               roundTrip(channel, reply);
             }
             n++;
-          }
+          } while (System.nanoTime() < end);
           done.addAndGet(n);
         });
     return done.get();
   }
 
-  /** One-line round trips on held connections; returns every round trip's latency in ns. */
+  /**
+   * One-line round trips on held connections, at least one per client; returns every round trip's
+   * latency in ns.
+   */
   static long[] pingPong(Path socket, int clients, long nanos) throws IOException {
     long[][] samples = new long[clients][];
     SocketChannel[] channels = new SocketChannel[clients];
@@ -134,7 +140,7 @@ final class Load {
             long[] mine = new long[1 << 16];
             int n = 0;
             long now = System.nanoTime();
-            while (now < end) {
+            do {
               roundTrip(channels[t], reply);
               long after = System.nanoTime();
               if (n == mine.length) {
@@ -142,7 +148,7 @@ final class Load {
               }
               mine[n++] = after - now;
               now = after;
-            }
+            } while (now < end);
             samples[t] = Arrays.copyOf(mine, n);
           });
     } finally {
@@ -158,8 +164,8 @@ final class Load {
   }
 
   /**
-   * Streams {@code lineLength}-byte lines for {@code nanos} while another thread reads the echo;
-   * returns {bytes echoed back, elapsed ns}.
+   * Streams {@code lineLength}-byte lines for {@code nanos} (at least one chunk of them) while
+   * another thread reads the echo; returns {bytes echoed back, elapsed ns}.
    */
   static long[] throughput(Path socket, int lineLength, long nanos) throws IOException {
     byte[] chunk = new byte[lineLength * 16];
@@ -191,13 +197,13 @@ final class Load {
                     }
                   });
       ByteBuffer out = ByteBuffer.wrap(chunk);
-      while (System.nanoTime() < end) {
+      do {
         out.clear();
         while (out.hasRemaining()) {
           channel.write(out);
         }
         sent[0] += chunk.length;
-      }
+      } while (System.nanoTime() < end);
       channel.shutdownOutput();
       try {
         reader.join();

@@ -21,7 +21,7 @@ class BenchmarkSmokeTest {
   @TempDir Path dir;
 
   @Test
-  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void everyScenarioProducesSaneFiguresForPeercredsServer() throws Exception {
     Settings settings =
         new Settings(
@@ -46,7 +46,7 @@ class BenchmarkSmokeTest {
   }
 
   @Test
-  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void theCServerBuildsAndEchoes() throws Exception {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         Files.isExecutable(Path.of("/usr/bin/gcc")),

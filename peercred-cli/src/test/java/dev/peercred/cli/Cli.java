@@ -1,126 +1,75 @@
 package dev.peercred.cli;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
-import dev.peercred.UnixConnection;
-import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Tools;
+import dev.peercred.testing.Users;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-/** Runs the peercred command and other programs as processes, as a user would. */
+/**
+ * Runs the peercred command and other programs as processes, as a user would: the command lines and
+ * process handling of the command's tests, on top of {@code dev.peercred.testing}.
+ */
 final class Cli {
-  private Cli() {}
+  /** This JVM's {@code java}, for child JVMs a test starts itself. */
+  static final String JAVA = JavaCommand.java().toString();
 
-  static final String JAVA = ProcessHandle.current().info().command().orElse("java");
+  private Cli() {}
 
   /** The command line that starts {@code peercred} with this test's class path (as root). */
   static List<String> peercred(String... args) {
-    List<String> command = new ArrayList<>();
-    command.add(JAVA);
-    command.add("--enable-native-access=ALL-UNNAMED");
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add("dev.peercred.cli.Main");
-    command.addAll(List.of(args));
-    return command;
+    return JavaCommand.main(Main.class).args(args).toList();
   }
 
   /**
-   * The command line that starts {@code peercred} as another user. That user may not be able to
-   * read this test's class path (a build under {@code /root}, say), so every entry, jar or class
-   * directory, is copied to {@code dir} first (once per directory), readable by all.
+   * The command line that starts {@code peercred} as another user, with a class path that user can
+   * read (entries it could not, such as jars under a private home directory, are copied into {@code
+   * dir}/cp first).
    */
   static List<String> peercredAs(long uid, Path dir, String... args) throws IOException {
-    List<String> entries = new ArrayList<>();
-    String[] classPath = System.getProperty("java.class.path").split(java.io.File.pathSeparator);
-    for (int i = 0; i < classPath.length; i++) {
-      Path entry = Path.of(classPath[i]);
-      if (!Files.exists(entry)) {
-        continue;
-      }
-      Path copy = dir.resolve("classpath-" + i + "-" + entry.getFileName());
-      if (!Files.exists(copy)) {
-        copyReadable(entry, copy);
-      }
-      entries.add(copy.toString());
-    }
-    List<String> command = new ArrayList<>(asUser(uid, uid));
-    command.addAll(
-        List.of(
-            JAVA,
-            "--enable-native-access=ALL-UNNAMED",
-            "-cp",
-            String.join(java.io.File.pathSeparator, entries),
-            "dev.peercred.cli.Main"));
-    command.addAll(List.of(args));
-    return command;
-  }
-
-  private static void copyReadable(Path from, Path to) throws IOException {
-    try (var paths = Files.walk(from)) {
-      for (Path source : (Iterable<Path>) paths::iterator) {
-        Path target = to.resolve(from.relativize(source).toString());
-        if (Files.isDirectory(source)) {
-          Files.createDirectories(target);
-          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
-        } else {
-          Files.copy(source, target);
-          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rw-r--r--"));
-        }
-      }
-    }
+    return JavaCommand.main(Main.class)
+        .classPath(Users.readableClassPath(dir.resolve("cp")))
+        .args(args)
+        .toList(Users.as(uid, uid));
   }
 
   /**
    * Waits until something accepts connections at {@code socket} (a socket file exists as soon as a
-   * server binds, before it listens), connecting once more each time until {@code timeout}.
+   * server binds, before it listens).
    */
   static void awaitListening(Path socket, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    IOException last = null;
-    while (System.nanoTime() < deadline) {
-      try (UnixConnection probe = UnixConnection.connect(socket)) {
-        return;
-      } catch (IOException e) {
-        last = e;
-      }
-      Thread.sleep(20);
-    }
-    fail("nothing listens at " + socket + " after " + timeout + ": " + last);
+    dev.peercred.testing.Await.until(
+        timeout,
+        "a server listening at " + socket,
+        () -> {
+          try (dev.peercred.UnixConnection probe = dev.peercred.UnixConnection.connect(socket)) {
+            return true;
+          } catch (IOException e) {
+            return false;
+          }
+        });
   }
 
   /** Skips the calling test, saying why, unless {@code program} is installed. */
   static void assumeInstalled(String program) {
-    boolean found = false;
-    for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-      if (Files.isExecutable(Path.of(dir, program))) {
-        found = true;
-        break;
-      }
-    }
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        found, program + " is not installed: skipping this end-to-end test (install it to run it)");
+    Tools.require(program);
   }
 
-  /** {@code setpriv} prefix that runs a command as {@code uid}/{@code gid} with no other groups. */
+  /**
+   * {@code setpriv} prefix that runs a command as {@code uid}/{@code gid} with no other groups;
+   * skips the calling test unless this is root with setpriv.
+   */
   static List<String> asUser(long uid, long gid) {
-    return List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups");
+    return Users.as(uid, gid);
   }
 
-  /** The outcome of a finished process. */
-  record Result(List<String> command, int exitCode, byte[] stdout, String stderr) {
+  /** The outcome of a finished process; {@link #toString()} shows everything about it. */
+  record Result(int exitCode, byte[] stdout, String stderr, String description) {
     String out() {
       return new String(stdout, StandardCharsets.UTF_8);
     }
@@ -128,7 +77,7 @@ final class Cli {
     /** Fails, showing the whole outcome, unless the process exited with {@code expected}. */
     Result expectExit(int expected) {
       if (exitCode != expected) {
-        fail("expected exit code " + expected + ", got " + this);
+        org.junit.jupiter.api.Assertions.fail("expected exit code " + expected + ", got " + this);
       }
       return this;
     }
@@ -138,129 +87,72 @@ final class Cli {
       try {
         return Json.parse(out().strip());
       } catch (IllegalArgumentException e) {
-        fail("standard output is not JSON (" + e.getMessage() + "): " + this);
+        org.junit.jupiter.api.Assertions.fail(
+            "standard output is not JSON (" + e.getMessage() + "): " + this);
         return null;
       }
     }
 
-    /** The command, its exit code, standard output and standard error, for failure messages. */
     @Override
     public String toString() {
-      return "exit code "
-          + exitCode
-          + " of "
-          + String.join(" ", command)
-          + "\n--- stdout ---\n"
-          + out()
-          + "\n--- stderr ---\n"
-          + stderr
-          + "\n---";
+      return description;
     }
   }
 
-  /** Runs a command to its end, with at most {@code timeout}. */
+  /** Runs a command to its end, with at most {@code timeout}; standard input is closed at once. */
   static Result run(List<String> command, Duration timeout) throws Exception {
-    Process process = new ProcessBuilder(command).start();
-    process.getOutputStream().close();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    Thread readOut = Thread.ofVirtual().start(() -> copy(process.getInputStream(), out));
-    Thread readErr = Thread.ofVirtual().start(() -> copy(process.getErrorStream(), err));
-    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      process.destroyForcibly().waitFor();
-      readOut.join();
-      readErr.join();
-      fail(
-          "timed out after "
-              + timeout
-              + ": "
-              + new Result(command, -1, out.toByteArray(), err.toString(StandardCharsets.UTF_8)));
-    }
-    readOut.join();
-    readErr.join();
-    return new Result(
-        command, process.exitValue(), out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+    ChildProcess.Result r = ChildProcess.run(command, timeout);
+    return new Result(r.exitCode(), r.stdoutBytes(), r.stderr(), r.description());
   }
 
-  private static void copy(InputStream in, ByteArrayOutputStream out) {
-    try (in) {
-      in.transferTo(out);
-    } catch (IOException e) {
-      // The process is gone; what was read is all there is.
-    }
-  }
-
-  /** A long-running process whose standard error lines are collected as they come. */
+  /**
+   * A long-running process: standard error (and standard output, unless sent to a file) captured as
+   * it comes; closing it kills it.
+   */
   static final class Running implements AutoCloseable {
+    final ChildProcess child;
     final Process process;
-    final List<String> errLines = new CopyOnWriteArrayList<>();
-    private final Thread errReader;
 
+    /**
+     * Starts {@code command}.
+     *
+     * @param stdoutFile where standard output goes, or null to capture it
+     */
     Running(List<String> command, Path stdoutFile) throws IOException {
-      ProcessBuilder builder = new ProcessBuilder(command);
+      ChildProcess.Builder builder = ChildProcess.builder(command);
       if (stdoutFile != null) {
-        builder.redirectOutput(stdoutFile.toFile());
+        builder.stdoutTo(stdoutFile);
       }
-      process = builder.start();
-      errReader =
-          Thread.ofVirtual()
-              .start(
-                  () -> {
-                    try (BufferedReader reader =
-                        new BufferedReader(
-                            new InputStreamReader(
-                                process.getErrorStream(), StandardCharsets.UTF_8))) {
-                      String line;
-                      while ((line = reader.readLine()) != null) {
-                        errLines.add(line);
-                      }
-                    } catch (IOException e) {
-                      // process gone
-                    }
-                  });
+      child = builder.start();
+      process = child.process();
     }
 
     /** Waits until a line of standard error matches, and returns it. */
     String awaitErr(Predicate<String> match, Duration timeout) throws InterruptedException {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < deadline) {
-        boolean exited = !process.isAlive();
-        if (exited) {
-          errReader.join(
-              Duration.ofSeconds(10)); // it ends at the end of the exited process's stream
-        }
-        for (String line : errLines) {
-          if (match.test(line)) {
-            return line;
-          }
-        }
-        if (exited) {
-          fail("exited with " + process.exitValue() + " before the expected line: " + errLines);
-        }
-        Thread.sleep(20);
-      }
-      fail("no matching line on standard error within " + timeout + ": " + errLines);
-      return null;
+      return child.awaitStderr(match, timeout);
+    }
+
+    /** Waits until a line of standard output contains {@code text}, and returns it. */
+    String awaitOut(String text) throws InterruptedException {
+      return child.awaitStdout(text);
+    }
+
+    /** The command, whether it ended, and what it wrote: for assertion messages. */
+    String describe() {
+      return child.describe();
     }
 
     long pid() {
-      return process.pid();
+      return child.pid();
     }
 
     void signal(String name) throws Exception {
-      Result r =
-          run(List.of("kill", "-" + name, Long.toString(process.pid())), Duration.ofSeconds(5));
-      if (r.exitCode() != 0) {
-        fail("kill -" + name + " failed: " + r.stderr());
-      }
+      child.signal(name);
     }
 
     @Override
-    public void close() throws InterruptedException {
-      process.destroy();
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
+    public void close() {
+      child.close();
     }
   }
 }

@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.Await;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.Tools;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -30,10 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
  * End to end: {@code peercred proxy} in its own process in front of a real HTTP server on a Unix
  * socket, called with {@code curl --unix-socket} as several users.
  */
-@Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ProxyCommandTest {
-  static final Duration START = Duration.ofSeconds(30);
-  static final Duration CLIENT = Duration.ofSeconds(60);
+  static final Duration START = ChildProcess.TIMEOUT;
+  static final Duration CLIENT = ChildProcess.TIMEOUT;
 
   @TempDir Path dir;
   Path backendSocket;
@@ -55,13 +56,14 @@ class ProxyCommandTest {
     auditFile = dir.resolve("audit.log");
     backend =
         new Cli.Running(
-            List.of("/usr/bin/python3", "-u", script(), backendSocket.toString(), dir.toString()),
+            List.of(
+                Tools.python3().toString(),
+                "-u",
+                script(),
+                backendSocket.toString(),
+                dir.toString()),
             null);
-    long deadline = System.nanoTime() + START.toNanos();
-    while (!Files.exists(backendSocket) && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertTrue(Files.exists(backendSocket), "backend did not start: " + backend.errLines);
+    backend.awaitOut("listening"); // printed once the socket listens
   }
 
   @AfterEach
@@ -105,12 +107,14 @@ class ProxyCommandTest {
     return Cli.run(command, CLIENT);
   }
 
+  /** The audit records written so far: the complete lines (the proxy may be writing the next). */
   List<Map<String, Object>> audit() throws IOException {
     List<Map<String, Object>> records = new ArrayList<>();
     if (!Files.exists(auditFile)) {
       return records;
     }
-    for (String line : Files.readAllLines(auditFile)) {
+    String text = Files.readString(auditFile);
+    for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) {
       @SuppressWarnings("unchecked")
       Map<String, Object> record = (Map<String, Object>) Json.parse(line);
       records.add(record);
@@ -118,17 +122,22 @@ class ProxyCommandTest {
     return records;
   }
 
+  /**
+   * Waits for the audit record with {@code key} = {@code pidOrUid}, written as a connection ends.
+   */
   Map<String, Object> auditFor(long pidOrUid, String key) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (System.nanoTime() < deadline) {
-      for (Map<String, Object> record : audit()) {
-        if (Long.valueOf(pidOrUid).equals(record.get(key))) {
-          return record;
-        }
-      }
-      Thread.sleep(20);
-    }
-    throw new AssertionError("no audit record with " + key + "=" + pidOrUid + ": " + audit());
+    return Await.value(
+        Await.TIMEOUT,
+        "an audit record with " + key + "=" + pidOrUid,
+        () -> audit().stream().filter(r -> Long.valueOf(pidOrUid).equals(r.get(key))).findFirst(),
+        () -> "audit: " + audit() + "\n" + proxy.describe());
+  }
+
+  /** curl as {@code uid} fetching {@code url} with no buffering, running until told to stop. */
+  ChildProcess liveCurl(long uid, String url) throws Exception {
+    List<String> command = new ArrayList<>(Cli.asUser(uid, uid));
+    command.addAll(List.of("curl", "-sSN", "--unix-socket", proxySocket.toString(), url));
+    return ChildProcess.start(command);
   }
 
   @Test
@@ -208,88 +217,79 @@ class ProxyCommandTest {
     assertEquals(0, upload.exitCode(), upload.stderr());
     assertEquals(expected + "\n", upload.out());
 
-    long moved = 0;
-    for (Map<String, Object> record : audit()) {
-      moved = Math.max(moved, (Long) record.get("bytes_out"));
-    }
-    assertTrue(moved > 100 << 20, "audit counts the bytes: " + audit());
+    // A connection's record is written as it ends, which may come just after curl's exit.
+    Await.until(
+        "an audit record counting the 100 MB",
+        () -> audit().stream().anyMatch(r -> (Long) r.get("bytes_out") > 100 << 20),
+        () -> "audit counts the bytes: " + audit());
   }
 
   @Test
   void reloadKeepsLiveConnectionsAndRefusesTheDroppedUser() throws Exception {
     startProxy("allow uid 1001\nallow uid 1002\n");
-    List<String> command = new ArrayList<>(Cli.asUser(1002, 1002));
-    command.addAll(
-        List.of("curl", "-sSN", "--unix-socket", proxySocket.toString(), "http://proxy/gate"));
-    Process live = new ProcessBuilder(command).start();
-    InputStream liveOut = live.getInputStream();
-    byte[] started = liveOut.readNBytes("started\n".length());
-    assertEquals("started\n", new String(started, StandardCharsets.UTF_8));
+    try (ChildProcess live = liveCurl(1002, "http://proxy/gate")) {
+      live.awaitStdout(line -> line.equals("started"));
 
-    Files.writeString(policy, "allow uid 1001\n");
-    proxy.signal("HUP");
-    proxy.awaitErr(line -> line.contains("policy reloaded"), START);
+      Files.writeString(policy, "allow uid 1001\n");
+      proxy.signal("HUP");
+      proxy.awaitErr(line -> line.contains("policy reloaded"), START);
 
-    Cli.Result dropped = curl(1002, "http://proxy/hello");
-    assertEquals(0, dropped.stdout().length, "the dropped user is refused");
-    Cli.Result kept = curl(1001, "http://proxy/hello");
-    assertEquals("hello\n", kept.out());
+      Cli.Result dropped = curl(1002, "http://proxy/hello");
+      assertEquals(0, dropped.stdout().length, "the dropped user is refused");
+      Cli.Result kept = curl(1001, "http://proxy/hello");
+      assertEquals("hello\n", kept.out());
 
-    Files.writeString(policy, "allow uid one-thousand\n");
-    proxy.signal("HUP");
-    proxy.awaitErr(line -> line.contains("policy reload failed") && line.contains(":1:"), START);
-    assertEquals("hello\n", curl(1001, "http://proxy/hello").out(), "the old policy stays");
+      Files.writeString(policy, "allow uid one-thousand\n");
+      proxy.signal("HUP");
+      proxy.awaitErr(line -> line.contains("policy reload failed") && line.contains(":1:"), START);
+      assertEquals("hello\n", curl(1001, "http://proxy/hello").out(), "the old policy stays");
 
-    Files.createFile(dir.resolve("gate"));
-    assertEquals("finished\n", new String(liveOut.readAllBytes(), StandardCharsets.UTF_8));
-    assertTrue(live.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, live.exitValue(), "the live connection went on to its end");
-    List<Map<String, Object>> records = audit();
-    assertTrue(
-        records.stream()
-            .anyMatch(r -> r.get("uid").equals(1002L) && r.get("decision").equals("deny")),
-        records.toString());
+      Files.createFile(dir.resolve("gate"));
+      ChildProcess.Result ended = live.finish();
+      assertEquals("started\nfinished\n", ended.stdout(), ended.toString());
+      assertEquals(0, ended.exitCode(), "the live connection went on to its end\n" + ended);
+      Await.until(
+          "an audit record denying uid 1002",
+          () ->
+              audit().stream()
+                  .anyMatch(r -> r.get("uid").equals(1002L) && r.get("decision").equals("deny")),
+          () -> audit().toString());
+    }
   }
 
   @Test
   void stopLetsOpenConnectionsFinishAndRemovesTheSocket() throws Exception {
-    startProxy("allow uid 1001\n", "--grace", "20s");
-    List<String> command = new ArrayList<>(Cli.asUser(1001, 1001));
-    command.addAll(
-        List.of("curl", "-sSN", "--unix-socket", proxySocket.toString(), "http://proxy/gate"));
-    Process live = new ProcessBuilder(command).start();
-    InputStream liveOut = live.getInputStream();
-    assertEquals("started\n", new String(liveOut.readNBytes(8), StandardCharsets.UTF_8));
+    startProxy("allow uid 1001\n", "--grace", "60s");
+    try (ChildProcess live = liveCurl(1001, "http://proxy/gate")) {
+      live.awaitStdout(line -> line.equals("started"));
 
-    proxy.signal("TERM");
-    proxy.awaitErr(line -> line.contains("stopping"), START);
-    assertFalse(Files.exists(proxySocket), "the socket is removed at once");
-    assertNotEquals(0, curl(1001, "http://proxy/hello").exitCode(), "no new connections");
+      proxy.signal("TERM");
+      proxy.awaitErr(line -> line.contains("stopping"), START);
+      assertFalse(Files.exists(proxySocket), "the socket is removed at once");
+      assertNotEquals(0, curl(1001, "http://proxy/hello").exitCode(), "no new connections");
 
-    Files.createFile(dir.resolve("gate"));
-    assertEquals("finished\n", new String(liveOut.readAllBytes(), StandardCharsets.UTF_8));
-    assertTrue(proxy.process.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, proxy.process.exitValue(), proxy.errLines.toString());
-    assertEquals("allow", auditFor(1001, "uid").get("decision"));
+      Files.createFile(dir.resolve("gate"));
+      ChildProcess.Result ended = live.finish();
+      assertEquals("started\nfinished\n", ended.stdout(), ended.toString());
+      assertEquals(0, proxy.child.awaitExit(), proxy.describe());
+      assertEquals("allow", auditFor(1001, "uid").get("decision"));
+    }
   }
 
   @Test
   void graceEndsWithTheConnectionClosedAndAudited() throws Exception {
+    // The gate never opens: the connection outlives the grace period, which ends it.
     startProxy("allow uid 1001\n", "--grace", "200ms");
-    List<String> command = new ArrayList<>(Cli.asUser(1001, 1001));
-    command.addAll(
-        List.of("curl", "-sSN", "--unix-socket", proxySocket.toString(), "http://proxy/gate"));
-    Process live = new ProcessBuilder(command).start();
-    assertEquals(
-        "started\n", new String(live.getInputStream().readNBytes(8), StandardCharsets.UTF_8));
+    try (ChildProcess live = liveCurl(1001, "http://proxy/gate")) {
+      live.awaitStdout(line -> line.equals("started"));
 
-    proxy.signal("INT");
-    assertTrue(proxy.process.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, proxy.process.exitValue());
-    assertTrue(live.waitFor(30, TimeUnit.SECONDS));
-    assertNotEquals(0, live.exitValue(), "curl saw the connection cut short");
-    assertTrue(
-        String.valueOf(auditFor(1001, "uid").get("error")).contains("grace"), audit().toString());
+      proxy.signal("INT");
+      assertEquals(0, proxy.child.awaitExit(), proxy.describe());
+      ChildProcess.Result cut = live.finish();
+      assertNotEquals(0, cut.exitCode(), "curl saw the connection cut short\n" + cut);
+      assertTrue(
+          String.valueOf(auditFor(1001, "uid").get("error")).contains("grace"), audit().toString());
+    }
   }
 
   @Test
@@ -324,7 +324,6 @@ class ProxyCommandTest {
   @Test
   void auditGoesToStandardOutputByDefault() throws Exception {
     Files.writeString(policy, "deny any\n");
-    Path stdout = dir.resolve("stdout");
     proxy =
         new Cli.Running(
             Cli.peercred(
@@ -335,17 +334,12 @@ class ProxyCommandTest {
                 backendSocket.toString(),
                 "--policy",
                 policy.toString()),
-            stdout);
+            null);
     proxy.awaitErr(line -> line.contains("listening on"), START);
     Files.setPosixFilePermissions(proxySocket, PosixFilePermissions.fromString("rwxrwxrwx"));
     assertEquals(0, curl(1001, "http://proxy/hello").stdout().length);
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (Files.size(stdout) == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
     @SuppressWarnings("unchecked")
-    Map<String, Object> record =
-        (Map<String, Object>) Json.parse(Files.readAllLines(stdout).get(0));
+    Map<String, Object> record = (Map<String, Object>) Json.parse(proxy.awaitOut("{"));
     assertEquals(1001L, record.get("uid"));
     assertTrue(
         String.valueOf(record.get("reason")).startsWith("line 1 'deny any' matched"),

@@ -3,6 +3,8 @@ package dev.peercred.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.Tools;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -16,9 +18,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The proxy's listening socket: permissions options and systemd socket activation. */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ProxySocketTest {
-  static final Duration T = Duration.ofSeconds(30);
+  static final Duration T = ChildProcess.TIMEOUT;
 
   @TempDir Path dir;
 
@@ -32,11 +34,13 @@ class ProxySocketTest {
     Cli.Running backend =
         new Cli.Running(
             List.of(
-                "/usr/bin/python3", ProxyCommandTest.script(), socket.toString(), dir.toString()),
+                Tools.python3().toString(),
+                "-u",
+                ProxyCommandTest.script(),
+                socket.toString(),
+                dir.toString()),
             null);
-    while (!Files.exists(socket)) {
-      Thread.sleep(20);
-    }
+    backend.awaitOut("listening"); // printed once the socket listens
     return backend;
   }
 
@@ -125,7 +129,8 @@ class ProxySocketTest {
       activator.awaitErr(line -> line.contains("Listening on"), T);
       Files.setPosixFilePermissions(proxySocket, PosixFilePermissions.fromString("rwxrwxrwx"));
       // The first connection starts the proxy, which takes the socket and answers it.
-      assertEquals("hello\n", curl(1001, 1001, proxySocket).out(), activator.errLines.toString());
+      Cli.Result allowed = curl(1001, 1001, proxySocket);
+      assertEquals("hello\n", allowed.out(), allowed + "\n" + activator.describe());
       assertEquals(0, curl(1002, 1002, proxySocket).stdout().length);
       activator.awaitErr(line -> line.contains("listening on " + proxySocket), T);
     }

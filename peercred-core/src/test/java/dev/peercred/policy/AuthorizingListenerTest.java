@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
+import dev.peercred.testing.ChildProcess;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The authorizing listener with real clients as other users: who gets through, what refused peers
  * read, and the audit trail (log lines and JFR events) of every decision.
  */
-@Timeout(60)
+@Timeout(300)
 class AuthorizingListenerTest {
   @TempDir Path dir;
 
@@ -76,31 +77,37 @@ class AuthorizingListenerTest {
     }
   }
 
+  /** Accepts (and so refuses, the listener being an authorizing one) on a thread of its own. */
+  private static void acceptInBackground(AuthorizingListener listener) {
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                listener.accept().close();
+              } catch (IOException e) {
+                // closed at the end of the test
+              }
+            });
+  }
+
   @Test
   void handsOutAllowedConnectionsAndRefusesOthersWithTheMessage() throws Exception {
     try (UnixListener raw = Peers.listen(dir);
         AuthorizingListener listener =
             AuthorizingListener.wrap(raw, Policy.uid(1001), AuthorizingListener.UNAUTHORIZED)) {
       Path socket = raw.localAddress().path().orElseThrow();
-      Process refused = Peers.client(socket, 1002, 1002, List.of(), "hello\n");
-      Process allowed = Peers.client(socket, 1001, 1001, List.of(), "hello\n");
-      UnixConnection connection = listener.accept(); // skips the refused one, whichever came first
-      assertEquals(1001, connection.peerCredentials().uid());
-      Thread.ofVirtual().start(() -> echoOnce(connection));
-      assertEquals("hello\n", Peers.output(allowed));
-      if (listener.refusals() == 0) {
-        // the allowed client connected first: accept once more to meet the refused one
-        Thread.ofVirtual()
-            .start(
-                () -> {
-                  try {
-                    listener.accept().close();
-                  } catch (IOException e) {
-                    // closed at the end of the test
-                  }
-                });
+      try (ChildProcess refused = Peers.client(socket, 1002, 1002, List.of(), "hello\n");
+          ChildProcess allowed = Peers.client(socket, 1001, 1001, List.of(), "hello\n")) {
+        UnixConnection connection = listener.accept(); // skips the refused one if it came first
+        assertEquals(1001, connection.peerCredentials().uid());
+        Thread.ofVirtual().start(() -> echoOnce(connection));
+        assertEquals("hello\n", Peers.output(allowed));
+        if (listener.refusals() == 0) {
+          // the allowed client connected first: accept once more to meet the refused one
+          acceptInBackground(listener);
+        }
+        assertEquals("Unauthorized access\n", Peers.output(refused));
       }
-      assertEquals("Unauthorized access\n", Peers.output(refused));
       assertEquals(1, listener.refusals());
       assertTrue(
           auditLines.stream()
@@ -128,7 +135,7 @@ class AuthorizingListenerTest {
         AuthorizingListener listener =
             AuthorizingListener.wrap(raw, Policy.allOf(Policy.uid(1001), notSomeTool))) {
       Path socket = raw.localAddress().path().orElseThrow();
-      Process client = Peers.client(socket, 1001, 1001, List.of(), "");
+      ChildProcess client = Peers.client(socket, 1001, 1001, List.of(), "");
       listener.accept().close();
       Peers.output(client);
     }
@@ -149,17 +156,10 @@ class AuthorizingListenerTest {
         AuthorizingListener listener =
             AuthorizingListener.wrap(raw, broken, AuthorizingListener.UNAUTHORIZED)) {
       Path socket = raw.localAddress().path().orElseThrow();
-      Process refused = Peers.client(socket, 1001, 1001, List.of(), "");
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try {
-                  listener.accept().close();
-                } catch (IOException e) {
-                  // closed at the end of the test
-                }
-              });
-      assertEquals("Unauthorized access\n", Peers.output(refused));
+      try (ChildProcess refused = Peers.client(socket, 1001, 1001, List.of(), "")) {
+        acceptInBackground(listener);
+        assertEquals("Unauthorized access\n", Peers.output(refused));
+      }
       assertEquals(1, listener.refusals());
       assertTrue(
           auditLines.stream()
@@ -173,17 +173,10 @@ class AuthorizingListenerTest {
     try (UnixListener raw = Peers.listen(dir);
         AuthorizingListener listener = AuthorizingListener.wrap(raw, Policy.root())) {
       Path socket = raw.localAddress().path().orElseThrow();
-      Process refused = Peers.client(socket, 1001, 1001, List.of(), "");
-      Thread.ofVirtual()
-          .start(
-              () -> {
-                try {
-                  listener.accept().close();
-                } catch (IOException e) {
-                  // closed at the end of the test
-                }
-              });
-      assertEquals("", Peers.output(refused));
+      try (ChildProcess refused = Peers.client(socket, 1001, 1001, List.of(), "")) {
+        acceptInBackground(listener);
+        assertEquals("", Peers.output(refused));
+      }
       assertEquals(1, listener.refusals());
     }
   }
@@ -203,13 +196,14 @@ class AuthorizingListenerTest {
       try (UnixListener raw = Peers.listen(dir);
           AuthorizingListener listener = AuthorizingListener.wrap(raw, Policy.uid(1001))) {
         Path socket = raw.localAddress().path().orElseThrow();
-        Process client = Peers.client(socket, 1001, 1001, List.of(), "");
-        try (UnixConnection connection = listener.accept()) {
-          assertTrue(commands.authorize(connection, "get").allowed());
-          assertTrue(!commands.authorize(connection, "set").allowed());
-          assertTrue(!commands.authorize(connection, "drop").allowed());
+        try (ChildProcess client = Peers.client(socket, 1001, 1001, List.of(), "")) {
+          try (UnixConnection connection = listener.accept()) {
+            assertTrue(commands.authorize(connection, "get").allowed());
+            assertTrue(!commands.authorize(connection, "set").allowed());
+            assertTrue(!commands.authorize(connection, "drop").allowed());
+          }
+          Peers.output(client);
         }
-        Peers.output(client);
       }
       recording.stop();
       recording.dump(jfr);

@@ -9,19 +9,19 @@ import dev.peercred.PeerIdentity;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.policy.Decision.Outcome;
+import dev.peercred.testing.ChildProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each built-in policy against real peers running as other users, allowing and denying. */
-@Timeout(60)
+@Timeout(300)
 class BuiltinPoliciesTest {
   @TempDir Path dir;
 
@@ -155,19 +155,21 @@ class BuiltinPoliciesTest {
     String before = sha256(copy);
     try (UnixListener listener = Peers.listen(dir)) {
       Path socket = listener.localAddress().path().orElseThrow();
-      Process first = Peers.client(copy, socket, 1001, 1001, List.of(), "");
-      try (UnixConnection connection = listener.accept()) {
-        assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(before), connection));
+      try (ChildProcess first = Peers.client(copy, socket, 1001, 1001, List.of(), "")) {
+        try (UnixConnection connection = listener.accept()) {
+          assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(before), connection));
+        }
+        Peers.output(first);
       }
-      Peers.output(first);
       Files.write(copy, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND); // ELF ignores it
       String after = sha256(copy);
-      Process second = Peers.client(copy, socket, 1001, 1001, List.of(), "");
-      try (UnixConnection connection = listener.accept()) {
-        assertEquals(Outcome.DENY, outcome(Policy.executableSha256(before), connection));
-        assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(after), connection));
+      try (ChildProcess second = Peers.client(copy, socket, 1001, 1001, List.of(), "")) {
+        try (UnixConnection connection = listener.accept()) {
+          assertEquals(Outcome.DENY, outcome(Policy.executableSha256(before), connection));
+          assertEquals(Outcome.ALLOW, outcome(Policy.executableSha256(after), connection));
+        }
+        Peers.output(second);
       }
-      Peers.output(second);
     }
   }
 
@@ -222,8 +224,8 @@ class BuiltinPoliciesTest {
 
   @Test
   void descendantOfWalksTheParentChain() throws Exception {
-    Process unrelated = new ProcessBuilder("sleep", "30").start();
-    try (UnixListener listener = Peers.listen(dir);
+    try (ChildProcess unrelated = ChildProcess.start("sleep", "600");
+        UnixListener listener = Peers.listen(dir);
         var peer = Peers.accept(listener, 1001, 1001, List.of())) {
       Peers.assumeIdentityDetails(peer.connection());
       long self = ProcessHandle.current().pid();
@@ -231,19 +233,17 @@ class BuiltinPoliciesTest {
       assertEquals(Outcome.DENY, outcome(Policy.descendantOf(unrelated.pid()), peer.connection()));
       long peerPid = peer.client().pid();
       assertEquals(Outcome.DENY, outcome(Policy.descendantOf(peerPid), peer.connection()));
-    } finally {
-      unrelated.destroyForcibly();
     }
   }
 
   @Test
   void processRulesDenyAPeerThatHasExited() throws Exception {
-    try (UnixListener listener = Peers.listen(dir)) {
-      Process client =
-          Peers.client(listener.localAddress().path().orElseThrow(), 1001, 1001, List.of(), "");
+    try (UnixListener listener = Peers.listen(dir);
+        ChildProcess client =
+            Peers.client(listener.localAddress().path().orElseThrow(), 1001, 1001, List.of(), "")) {
       try (UnixConnection connection = listener.accept()) {
         connection.close(); // the client reads end of stream and exits
-        assertTrue(client.waitFor(20, TimeUnit.SECONDS));
+        client.assertExit(0);
         PeerIdentity peer = connection.peerIdentity();
         for (Policy rule :
             List.of(

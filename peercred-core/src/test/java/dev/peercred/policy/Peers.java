@@ -1,17 +1,14 @@
 package dev.peercred.policy;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.Tools;
+import dev.peercred.testing.Users;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -21,8 +18,8 @@ import org.junit.jupiter.api.Assumptions;
 final class Peers {
   private Peers() {}
 
-  static final Path PYTHON = Path.of("/usr/bin/python3");
-  static final Path SETPRIV = Path.of("/usr/bin/setpriv");
+  static final Path PYTHON = Tools.PYTHON3;
+  static final Path SETPRIV = Users.SETPRIV;
 
   /** Connects to argv[1], sends argv[2] (with \n as line breaks), prints all it reads, exits. */
   private static final String CLIENT =
@@ -44,21 +41,19 @@ final class Peers {
       sys.stdout.write(out.decode())
       """;
 
+  /** Skips the calling test, saying why, unless this is root with python3 and setpriv. */
   static void assumeTools() {
-    Assumptions.assumeTrue(
-        Files.isExecutable(PYTHON) && Files.isExecutable(SETPRIV),
-        "needs /usr/bin/python3 and /usr/bin/setpriv (apt-get install python3 util-linux)");
-    Assumptions.assumeTrue(
-        "root".equals(System.getProperty("user.name")),
-        "needs root to start clients as other users with setpriv");
+    Users.assumeRoot();
+    Tools.python3();
+    Tools.require(SETPRIV);
   }
 
   /** A temp dir other users can enter, and a listener in it whose socket anyone may connect to. */
   static UnixListener listen(Path dir) throws IOException {
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Users.openToEveryone(dir);
     Path socket = dir.resolve("s.sock");
     UnixListener listener = UnixListener.bind(socket);
-    Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
+    Users.openToEveryone(socket);
     return listener;
   }
 
@@ -66,35 +61,24 @@ final class Peers {
    * Starts a client as {@code uid}/{@code gid} with supplementary {@code groups} (none if empty)
    * that connects to {@code socket}, sends {@code input} and prints what it reads.
    */
-  static Process client(Path socket, long uid, long gid, List<Long> groups, String input)
+  static ChildProcess client(Path socket, long uid, long gid, List<Long> groups, String input)
       throws IOException {
     return client(PYTHON, socket, uid, gid, groups, input);
   }
 
   /** Like {@link #client(Path, long, long, List, String)} with another Python executable. */
-  static Process client(
+  static ChildProcess client(
       Path python, Path socket, long uid, long gid, List<Long> groups, String input)
       throws IOException {
-    List<String> command = new ArrayList<>();
-    command.add(SETPRIV.toString());
-    command.add("--reuid=" + uid);
-    command.add("--regid=" + gid);
-    if (groups.isEmpty()) {
-      command.add("--clear-groups");
-    } else {
-      command.add("--groups=" + String.join(",", groups.stream().map(String::valueOf).toList()));
-    }
-    command.addAll(List.of(python.toString(), "-c", CLIENT, socket.toString(), input));
-    return new ProcessBuilder(command).redirectErrorStream(false).start();
+    List<String> command = new ArrayList<>(Users.as(uid, gid, groups));
+    command.addAll(
+        List.of(Tools.require(python).toString(), "-c", CLIENT, socket.toString(), input));
+    return ChildProcess.start(command);
   }
 
-  /** Waits for the client and returns what it printed. */
-  static String output(Process client) throws Exception {
-    assertTrue(client.waitFor(20, TimeUnit.SECONDS), "client did not finish");
-    String err = new String(client.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    String out = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(client.exitValue() == 0, "client failed: " + err);
-    return out;
+  /** Waits for the client to exit successfully and returns what it printed. */
+  static String output(ChildProcess client) throws Exception {
+    return client.assertExit(0).stdout();
   }
 
   /**
@@ -102,21 +86,28 @@ final class Peers {
    */
   static Accepted accept(UnixListener listener, long uid, long gid, List<Long> groups)
       throws IOException {
-    Process client = client(listener.localAddress().path().orElseThrow(), uid, gid, groups, "");
-    return new Accepted(client, listener.accept());
+    ChildProcess client =
+        client(listener.localAddress().path().orElseThrow(), uid, gid, groups, "");
+    try {
+      return new Accepted(client, listener.accept());
+    } catch (IOException | RuntimeException e) {
+      client.close();
+      throw e;
+    }
   }
 
   /** A client process and the server side of its connection. */
-  record Accepted(Process client, UnixConnection connection) implements AutoCloseable {
+  record Accepted(ChildProcess client, UnixConnection connection) implements AutoCloseable {
+    /** Closes the connection, lets the client see the end of stream and exit, then reaps it. */
     @Override
     public void close() {
       connection.close();
       try {
-        client.waitFor(20, TimeUnit.SECONDS);
+        client.awaitExit();
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       } finally {
-        client.destroyForcibly();
+        client.close();
       }
     }
   }

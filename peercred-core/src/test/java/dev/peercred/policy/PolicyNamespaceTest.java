@@ -1,19 +1,16 @@
 package dev.peercred.policy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Users;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,56 +20,33 @@ import org.junit.jupiter.api.io.TempDir;
  * unmapped, one in another pid namespace sees outside peers with pid 0. Neither a rule nor its
  * negation may then allow, and a deny list must not let the peer through.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class PolicyNamespaceTest {
-  private static final Path UNSHARE = Path.of("/usr/bin/unshare");
-
   @TempDir Path dir;
 
-  private Map<String, String> probe(List<String> unshare, long clientUid) throws Exception {
+  private Map<String, String> probe(List<String> unshareOptions, long clientUid) throws Exception {
     Peers.assumeTools();
-    Assumptions.assumeTrue(Files.isExecutable(UNSHARE), "needs /usr/bin/unshare (util-linux)");
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<String> unshare = Users.unshare(unshareOptions.toArray(String[]::new));
+    Users.openToEveryone(dir);
     Path socket = dir.resolve("s");
-    List<String> command = new ArrayList<>();
-    command.add(UNSHARE.toString());
-    command.addAll(unshare);
-    command.addAll(
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--enable-native-access=ALL-UNNAMED",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-            System.getProperty("java.class.path"),
-            PolicyProbe.class.getName(),
-            socket.toString()));
-    Process server = new ProcessBuilder(command).redirectErrorStream(true).start();
-    Map<String, String> seen = new HashMap<>();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader out =
-        new BufferedReader(
-            new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null && !line.equals("READY")) {
-        lines.add(line);
+    List<String> command =
+        JavaCommand.main(PolicyProbe.class).args(socket.toString()).toList(unshare);
+    try (ChildProcess server = ChildProcess.builder(command).mergeStderr().start()) {
+      server.awaitStdout(line -> line.equals("READY"));
+      try (ChildProcess client = Peers.client(socket, clientUid, clientUid, List.of(), "")) {
+        server.assertExit(0);
+        client.awaitExit();
       }
-      if (line == null) {
-        throw new AssertionError("probe did not start: " + lines);
-      }
-      Process client = Peers.client(socket, clientUid, clientUid, List.of(), "");
-      while ((line = out.readLine()) != null && !line.equals("DONE")) {
-        lines.add(line);
+      Map<String, String> seen = new HashMap<>();
+      for (String line : server.stdoutLines()) {
         int eq = line.indexOf('=');
         if (eq > 0) {
           seen.put(line.substring(0, eq), line.substring(eq + 1));
         }
       }
-      assertEquals(0, server.waitFor(), () -> "probe failed: " + lines);
-      client.waitFor(20, TimeUnit.SECONDS);
-    } finally {
-      server.destroyForcibly();
+      assertTrue(server.stdoutLines().contains("DONE"), server.describe());
+      return seen;
     }
-    return seen;
   }
 
   @Test

@@ -140,7 +140,7 @@ class PolicyRulesTest {
   }
 
   @Test
-  @Timeout(60)
+  @Timeout(300)
   void firstMatchingRuleDecides() throws Exception {
     Peers.assumeTools();
     PolicyRules rules =

@@ -1,28 +1,27 @@
 package dev.peercred.examples;
 
 import dev.peercred.UnixConnection;
+import dev.peercred.testing.Await;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.CpuTime;
+import dev.peercred.testing.Descriptors;
+import dev.peercred.testing.JavaCommand;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
-/** An {@link EchoServer} in a child JVM, with its stderr in a file, for fault tests. */
+/** An {@link EchoServer} (or another example server) in a child JVM, for fault tests. */
 final class EchoProcess implements AutoCloseable {
-  static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-
-  final Process process;
+  final ChildProcess process;
   final Path socket;
-  final Path log;
 
-  private EchoProcess(Process process, Path socket, Path log) {
+  private EchoProcess(ChildProcess process, Path socket) {
     this.process = process;
     this.socket = socket;
-    this.log = log;
   }
 
   /**
@@ -35,49 +34,41 @@ final class EchoProcess implements AutoCloseable {
     return start(dir, prefix, EchoServer.class, jvmOptions);
   }
 
-  /** Like {@link #start(Path, List, String...)} for another example server taking a socket path. */
+  /**
+   * Like {@link #start(Path, List, String...)} for another example server taking a socket path; it
+   * is ready once a line sent to it gets an answer.
+   */
   static EchoProcess start(Path dir, List<String> prefix, Class<?> main, String... jvmOptions)
       throws Exception {
     Path socket = dir.resolve("echo.sock");
-    Path log = dir.resolve("echo.log");
-    List<String> command = new ArrayList<>(prefix);
-    command.add(JAVA);
-    command.add("--enable-native-access=ALL-UNNAMED");
-    command.add("-XX:TieredStopAtLevel=1");
-    command.addAll(List.of(jvmOptions));
-    command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
-    command.add(main.getName());
-    command.add(socket.toString());
-    Process process =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    EchoProcess echo = new EchoProcess(process, socket, log);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("echo server exited: " + echo.log());
-      }
-      if (Files.exists(socket)) {
-        try {
-          if (!echo.roundTrip("ping").isEmpty()) {
-            return echo;
-          }
-        } catch (IOException e) {
-          // not listening yet
-        }
-      }
-      if (System.nanoTime() - deadline > 0) {
-        echo.close();
-        throw new IllegalStateException("echo server did not start: " + echo.log());
-      }
-      Thread.sleep(20);
+    List<String> command =
+        JavaCommand.main(main).options(jvmOptions).args(socket.toString()).toList(prefix);
+    EchoProcess echo = new EchoProcess(ChildProcess.builder(command).mergeStderr().start(), socket);
+    try {
+      Await.until(
+          "the server to answer on " + socket,
+          () -> {
+            if (!echo.process.isAlive()) {
+              throw new IllegalStateException("the server exited");
+            }
+            try {
+              return !echo.roundTrip("ping").isEmpty();
+            } catch (NoSuchFileException | ConnectException notListeningYet) {
+              return false;
+            }
+          },
+          echo.process::describe);
+      return echo;
+    } catch (RuntimeException | Error | InterruptedException e) {
+      echo.close();
+      throw e;
     }
   }
 
   /** Sends one line on a new connection and returns the answer line, without its newline. */
   String roundTrip(String line) throws IOException {
     try (UnixConnection connection = UnixConnection.connect(socket)) {
-      connection.setReadTimeout(Duration.ofSeconds(20));
+      connection.setReadTimeout(Await.TIMEOUT);
       return roundTrip(connection, line);
     }
   }
@@ -94,41 +85,27 @@ final class EchoProcess implements AutoCloseable {
     return answer.toString();
   }
 
+  /** What the server wrote so far (its log goes to standard error). */
   String log() {
-    try {
-      return Files.readString(log);
-    } catch (IOException e) {
-      return "(no log: " + e + ")";
-    }
+    return process.stdout();
+  }
+
+  /** The command, exit code and output, for assertion messages. */
+  String describe() {
+    return process.describe();
   }
 
   int openDescriptors() throws IOException {
-    try (Stream<Path> fds = Files.list(Path.of("/proc", Long.toString(process.pid()), "fd"))) {
-      return (int) fds.count();
-    }
+    return Descriptors.count(process.pid());
   }
 
-  /** User plus system CPU time the process has used, in clock ticks ({@code /proc/PID/stat}). */
-  long cpuTicks() throws IOException {
-    String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime (14, 15)
-  }
-
-  /** Clock ticks per second ({@code getconf CLK_TCK}); 100 if it cannot be asked. */
-  static long ticksPerSecond() {
-    try {
-      Process p = new ProcessBuilder("getconf", "CLK_TCK").start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-      return p.waitFor() == 0 ? Long.parseLong(out) : 100;
-    } catch (IOException | RuntimeException | InterruptedException e) {
-      return 100;
-    }
+  /** CPU time the server has used so far. */
+  Duration cpuTime() throws IOException {
+    return CpuTime.ofProcess(process.pid());
   }
 
   @Override
-  public void close() throws InterruptedException {
-    process.destroyForcibly();
-    process.waitFor(10, TimeUnit.SECONDS);
+  public void close() {
+    process.close();
   }
 }

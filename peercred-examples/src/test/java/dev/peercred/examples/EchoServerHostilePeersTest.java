@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.peercred.PeerCredentials;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
+import dev.peercred.testing.Await;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the server's writes to them block), do not stall accepting or serving anyone else: each
  * connection waits on its own virtual thread, parked, holding no carrier.
  */
-@Timeout(60)
+@Timeout(120)
 class EchoServerHostilePeersTest {
   @TempDir Path dir;
 
@@ -53,21 +53,22 @@ class EchoServerHostilePeersTest {
                       }
                     }));
       }
-      Thread.sleep(300); // the flooders' and the server's buffers fill; their writes block
+      // The flooders' and the server's buffers fill: every flooder's write waits for room.
+      Await.blocked(flooders, "NativeSocket.await");
 
       for (int i = 0; i < 50; i++) {
         try (UnixConnection client = UnixConnection.connect(socket)) {
-          client.setReadTimeout(Duration.ofSeconds(10));
+          client.setReadTimeout(Await.TIMEOUT);
           assertEquals("> hello " + i, EchoProcess.roundTrip(client, "hello " + i));
         }
       }
     } finally {
       hostile.forEach(UnixConnection::close);
       for (Thread t : flooders) {
-        t.join(10_000);
+        t.join(Await.TIMEOUT);
       }
       server.close();
-      acceptor.join(10_000);
+      acceptor.join(Await.TIMEOUT);
     }
   }
 }

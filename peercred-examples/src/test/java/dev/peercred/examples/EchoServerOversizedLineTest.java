@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.UnixConnection;
+import dev.peercred.testing.Await;
+import dev.peercred.testing.ChildProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * an error line and a close after about the line limit, and the server neither runs out of memory
  * nor stops serving.
  */
-@Timeout(120)
+@Timeout(300)
 class EchoServerOversizedLineTest {
   private static final long HUNDRED_MB = 100L << 20;
 
@@ -39,15 +40,16 @@ class EchoServerOversizedLineTest {
       List<UnixConnection> clients = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         UnixConnection client = UnixConnection.connect(echo.socket);
-        client.setReadTimeout(Duration.ofSeconds(30));
+        client.setReadTimeout(Await.TIMEOUT);
         clients.add(client);
         writers.add(writeHugeLine(client));
         readers.add(readUntilClosed(client));
       }
       String expected = "error: line longer than " + EchoServer.MAX_LINE + " bytes\n";
       for (int i = 0; i < 4; i++) {
-        assertEquals(expected, readers.get(i).get(60, TimeUnit.SECONDS));
-        long written = writers.get(i).get(60, TimeUnit.SECONDS);
+        assertEquals(
+            expected, readers.get(i).get(ChildProcess.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+        long written = writers.get(i).get(ChildProcess.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         assertTrue(written < HUNDRED_MB, "the server read the whole line: " + written);
         System.out.printf("client %d: cut off after %d bytes sent%n", i, written);
         clients.get(i).close();
@@ -64,13 +66,13 @@ class EchoServerOversizedLineTest {
   void kvServerAnswersAHundredMegabyteCommandWithAnErrorNeverOutOfMemory() throws Exception {
     try (EchoProcess kv = EchoProcess.start(dir, List.of(), KvServer.class, "-Xmx64m")) {
       UnixConnection client = UnixConnection.connect(kv.socket);
-      client.setReadTimeout(Duration.ofSeconds(30));
+      client.setReadTimeout(Await.TIMEOUT);
       CompletableFuture<Long> writer = writeHugeLine(client);
       CompletableFuture<String> reader = readUntilClosed(client);
       assertEquals(
           "error: line longer than " + KvServer.MAX_LINE + " bytes\n",
-          reader.get(60, TimeUnit.SECONDS));
-      assertTrue(writer.get(60, TimeUnit.SECONDS) < HUNDRED_MB);
+          reader.get(ChildProcess.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+      assertTrue(writer.get(ChildProcess.TIMEOUT.toSeconds(), TimeUnit.SECONDS) < HUNDRED_MB);
       client.close();
       assertTrue(kv.process.isAlive(), kv.log());
       assertEquals("ok", kv.roundTrip("set k v"));

@@ -6,15 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peercred.PeerCredentials;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.peercred.testing.Await;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.Descriptors;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Users;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The article's echo server: answers its own user only. */
-@Timeout(120)
+@Timeout(300)
 class EchoServerTest {
   @TempDir Path dir;
 
@@ -61,12 +64,9 @@ class EchoServerTest {
   }
 
   private static String run(List<String> command) throws Exception {
-    Process process = new ProcessBuilder(command).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS));
-    assertEquals(0, process.exitValue(), "client failed: " + err);
-    return out;
+    ChildProcess.Result result = ChildProcess.run(command);
+    assertEquals(0, result.exitCode(), "client failed\n" + result);
+    return result.stdout();
   }
 
   @Test
@@ -90,8 +90,8 @@ class EchoServerTest {
       // from the server only when the client closes — so ask python to shut down its output.
       String out =
           run(
-              Processes.python(
-                  Processes.LINE_CLIENT.replace(
+              ExampleClients.python(
+                  ExampleClients.LINE_CLIENT.replace(
                       "data = b\"\"", "s.shutdown(socket.SHUT_WR)\ndata = b\"\""),
                   socket.toString(),
                   "hello",
@@ -105,14 +105,15 @@ class EchoServerTest {
     Path socket = dir.resolve("echo.sock");
     long owner = PeerCredentials.ofCurrentProcess().uid();
     try (EchoServer server = start(socket, owner)) {
-      Processes.open(dir, "rwxr-xr-x");
-      Processes.open(socket, "rwxrwxrwx");
+      Users.openToEveryone(dir);
+      Users.openToEveryone(socket);
       // The client sends a line first: it must still read the message and a clean end of stream.
       String out =
           run(
-              Processes.concat(
-                  Processes.asUser(Processes.NOBODY, Processes.NOBODY),
-                  Processes.python(Processes.LINE_CLIENT, socket.toString(), "let me in")));
+              ExampleClients.concat(
+                  Users.as(Users.NOBODY, Users.NOBODY),
+                  ExampleClients.python(
+                      ExampleClients.LINE_CLIENT, socket.toString(), "let me in")));
       assertEquals("Unauthorized access\n", out);
       assertTrue(
           log.contains("UID mismatch (65534 != " + owner + "). Closing connection."),
@@ -122,43 +123,26 @@ class EchoServerTest {
 
   @Test
   void rootIsRefusedByAServerRunningAsAnotherUser() throws Exception {
-    Processes.asUser(Processes.NOBODY, Processes.NOBODY); // skips loudly unless root
-    Processes.open(dir, "rwxrwxrwx");
+    List<String> asNobody = Users.as(Users.NOBODY, Users.NOBODY); // skips unless root
+    // The server, running as nobody, creates its socket here; the test reads its classes.
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
     Path socket = dir.resolve("echo.sock");
-    Process server =
-        new ProcessBuilder(
-                Processes.concat(
-                    Processes.asUser(Processes.NOBODY, Processes.NOBODY),
-                    Processes.java(EchoServer.class, socket.toString())))
-            .redirectErrorStream(true)
-            .start();
-    try {
-      BufferedReader serverOutput =
-          new BufferedReader(
-              new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-      String banner = serverOutput.readLine();
-      assertTrue(banner != null && banner.contains("listening"), "server said: " + banner);
+    List<String> command =
+        JavaCommand.main(EchoServer.class)
+            .classPath(
+                Users.readableClassPathOf(dir.resolve("cp"), EchoServer.class, UnixListener.class))
+            .args(socket.toString())
+            .toList(asNobody);
+    try (ChildProcess server = ChildProcess.builder(command).mergeStderr().start()) {
+      server.awaitStdout("listening");
       try (UnixConnection client = UnixConnection.connect(socket)) {
-        assertEquals(Processes.NOBODY, client.peerCredentials().uid(), "the server runs as nobody");
+        assertEquals(Users.NOBODY, client.peerCredentials().uid(), "the server runs as nobody");
         client.outputStream().write("hello\n".getBytes(StandardCharsets.UTF_8));
         assertEquals(
             "Unauthorized access\n",
             new String(client.inputStream().readAllBytes(), StandardCharsets.UTF_8));
       }
-      List<String> lines = new ArrayList<>();
-      String line;
-      while ((line = serverOutput.readLine()) != null) {
-        lines.add(line);
-        if (line.contains("UID mismatch")) {
-          break;
-        }
-      }
-      assertTrue(
-          String.join("\n", lines).contains("UID mismatch (0 != 65534). Closing connection."),
-          lines.toString());
-    } finally {
-      server.destroy();
-      server.waitFor(10, TimeUnit.SECONDS);
+      server.awaitStdout("UID mismatch (0 != 65534). Closing connection.");
     }
   }
 
@@ -187,7 +171,7 @@ class EchoServerTest {
     Path refused = dir.resolve("refused.sock");
     try (EchoServer a = start(allowed, PeerCredentials.ofCurrentProcess().uid());
         EchoServer r = start(refused, 4_000_000_000L)) {
-      long baseline = Processes.openDescriptors();
+      int baseline = Descriptors.count();
       byte[] ping = "ping\n".getBytes(StandardCharsets.UTF_8);
       for (int i = 0; i < 10_000; i++) {
         boolean allow = i % 2 == 0;
@@ -198,13 +182,9 @@ class EchoServerTest {
           assertEquals(allow ? "> ping\n" : "Unauthorized access\n", answer);
         }
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      long now = Processes.openDescriptors();
-      while (now > baseline && System.nanoTime() < deadline) {
-        Thread.sleep(20); // server threads close their ends right after the client reads EOF
-        now = Processes.openDescriptors();
-      }
-      assertEquals(baseline, now, "descriptors leaked");
+      // Server threads close their ends right after the client reads EOF, not before.
+      Await.until("the servers to close their ends", () -> Descriptors.count() <= baseline);
+      assertEquals(baseline, Descriptors.count(), "descriptors leaked");
     }
   }
 
@@ -213,30 +193,24 @@ class EchoServerTest {
     Path socket = dir.resolve("echo.sock");
     int count = 10_000;
     try (EchoServer server = start(socket, PeerCredentials.ofCurrentProcess().uid())) {
-      long baseline = Processes.openDescriptors();
-      Process holder =
-          new ProcessBuilder(
-                  Processes.java(HoldingClient.class, socket.toString(), Integer.toString(count)))
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
-      try {
-        BufferedReader out =
-            new BufferedReader(
-                new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-        assertEquals("held " + count, out.readLine(), "every connection was echoed once");
-        long held = Processes.openDescriptors() - baseline;
-        assertTrue(held >= count, "server holds " + held + " connections");
-        holder.getOutputStream().close(); // tell the holder to close them all
-        assertEquals("closed", out.readLine());
-      } finally {
-        holder.destroy();
-        holder.waitFor(30, TimeUnit.SECONDS);
+      int baseline = Descriptors.count();
+      List<String> command =
+          JavaCommand.main(HoldingClient.class)
+              .args(socket.toString(), Integer.toString(count))
+              .toList();
+      try (ChildProcess holder = ChildProcess.start(command)) {
+        // Ten thousand connections, made and echoed one after the other: much work on a busy
+        // machine, so a longer bound than most waits.
+        String held = holder.awaitStdout("held", Duration.ofMinutes(4));
+        assertEquals("held " + count, held, "every connection was echoed once");
+        long serverSide = Descriptors.count() - baseline;
+        assertTrue(serverSide >= count, "server holds " + serverSide + " connections");
+        holder.closeStdin(); // tell the holder to close them all
+        holder.awaitStdout(line -> line.equals("closed"));
+        holder.assertExit(0);
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (Processes.openDescriptors() > baseline && System.nanoTime() < deadline) {
-        Thread.sleep(50);
-      }
-      assertEquals(baseline, Processes.openDescriptors());
+      Await.until("the server to close every connection", () -> Descriptors.count() <= baseline);
+      assertEquals(baseline, Descriptors.count());
     }
   }
 

@@ -6,24 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.UnixListener;
 import dev.peercred.policy.Audit;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.Tools;
+import dev.peercred.testing.Users;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The key-value daemon with readers, writers and others as three different real uids. */
-@Timeout(60)
+@Timeout(300)
 class KvServerTest {
   private static final long READER = 1001;
   private static final long WRITER = 1002;
@@ -51,32 +49,19 @@ class KvServerTest {
       """;
 
   private static String run(Path socket, long uid, String commands) throws Exception {
-    Process p =
-        new ProcessBuilder(
-                "/usr/bin/setpriv",
-                "--reuid=" + uid,
-                "--regid=" + uid,
-                "--clear-groups",
-                "/usr/bin/python3",
-                "-c",
-                CLIENT,
-                socket.toString(),
-                commands)
-            .start();
-    assertTrue(p.waitFor(20, TimeUnit.SECONDS), "client hung");
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, p.exitValue(), err);
-    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    ChildProcess.Result result =
+        ChildProcess.run(
+            ExampleClients.concat(
+                Users.as(uid, uid), ExampleClients.python(CLIENT, socket.toString(), commands)));
+    assertEquals(0, result.exitCode(), result.toString());
+    return result.stdout();
   }
 
   @Test
   void readersGetWritersSetOthersAreRefusedAndEveryCommandIsAudited() throws Exception {
-    Assumptions.assumeTrue(
-        Files.isExecutable(Path.of("/usr/bin/python3"))
-            && Files.isExecutable(Path.of("/usr/bin/setpriv")),
-        "needs /usr/bin/python3 and /usr/bin/setpriv");
-    Assumptions.assumeTrue(
-        "root".equals(System.getProperty("user.name")), "needs root for setpriv");
+    Users.assumeRoot();
+    Tools.python3();
+    Tools.require(Users.SETPRIV);
     List<String> audit = new CopyOnWriteArrayList<>();
     Logger jul = Logger.getLogger(Audit.LOGGER_NAME);
     Handler handler =
@@ -94,14 +79,14 @@ class KvServerTest {
         };
     jul.addHandler(handler);
     jul.setLevel(Level.ALL);
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Users.openToEveryone(dir);
     Path socket = dir.resolve("kv.sock");
     try (KvServer server =
         new KvServer(
             UnixListener.bind(socket),
             KvServer.principals(List.of(Long.toString(READER))),
             KvServer.principals(List.of(Long.toString(WRITER))))) {
-      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rwxrwxrwx"));
+      Users.openToEveryone(socket);
       Thread.ofVirtual().start(server::run);
 
       assertEquals(

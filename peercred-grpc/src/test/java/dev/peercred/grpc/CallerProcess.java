@@ -52,7 +52,7 @@ public final class CallerProcess {
           + ClientCalls.blockingUnaryCall(
               channel,
               TestService.WHO_AM_I,
-              io.grpc.CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS),
+              io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
               "hi");
     } catch (StatusRuntimeException e) {
       return "STATUS " + e.getStatus().getCode() + " " + e.getStatus().getDescription();

@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * promise, so every grpc-java version must pass this class before it joins the tested range in
  * docs/grpc.md (and in {@link #TESTED}).
  */
-@Timeout(30)
+@Timeout(120)
 class GrpcInternalsTest {
   /** grpc-java versions this module has been tested with: a prefix match. */
   static final String TESTED = "1.85.";
@@ -149,9 +149,9 @@ class GrpcInternalsTest {
       ClientCalls.blockingUnaryCall(
           channel,
           TestService.WHO_AM_I,
-          io.grpc.CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+          io.grpc.CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS),
           "hi");
-      Attributes attributes = ready.get(10, TimeUnit.SECONDS);
+      Attributes attributes = ready.get(60, TimeUnit.SECONDS);
       PeerIdentity peer = attributes.get(PeerIdentities.TRANSPORT_ATTR_PEER_IDENTITY);
       assertNotNull(
           peer,

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peercred.PeerCredentials;
 import dev.peercred.PeerIdentity;
 import dev.peercred.policy.Policy;
+import dev.peercred.testing.Await;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.Users;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
@@ -30,7 +34,6 @@ import io.grpc.stub.StreamObserver;
 import java.net.SocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +43,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-@Timeout(60)
+@Timeout(300)
 class UnixGrpcTest {
   @TempDir Path dir;
 
@@ -101,7 +104,7 @@ class UnixGrpcTest {
     return ClientCalls.blockingUnaryCall(
         channel,
         TestService.WHO_AM_I,
-        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+        CallOptions.DEFAULT.withDeadlineAfter(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS),
         "hi");
   }
 
@@ -145,7 +148,7 @@ class UnixGrpcTest {
       requests.onNext("m" + i);
     }
     requests.onCompleted();
-    done.get(10, TimeUnit.SECONDS);
+    done.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
     assertEquals(5, replies.size());
     for (int i = 0; i < 5; i++) {
       assertEquals("m" + i + ": " + expected, replies.get(i));
@@ -255,37 +258,62 @@ class UnixGrpcTest {
     assertEquals(0, service.handled.get());
   }
 
+  /** A {@link CallerProcess} as {@code uid} (this user if null), with a class path it can read. */
+  private ChildProcess startCaller(Long uid, Path socket, int channels, int calls)
+      throws Exception {
+    List<String> prefix = uid == null ? List.of() : Users.as(uid, uid);
+    List<String> command =
+        JavaCommand.main(CallerProcess.class)
+            .classPath(Users.readableClassPath(dir.resolve("cp")))
+            .args(socket.toString(), Integer.toString(channels), Integer.toString(calls))
+            .toList(prefix);
+    return ChildProcess.builder(command).directory(Path.of("/")).start();
+  }
+
+  /** What a caller printed: {@code SELF pid uid gid}, then one line per call. */
+  private record Calls(ChildProcess.Result result) {
+    String self() {
+      return result.stdoutLines().stream()
+          .filter(l -> l.startsWith("SELF "))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("caller printed no SELF line\n" + result))
+          .substring(5);
+    }
+
+    List<String> answers() {
+      return result.stdoutLines().stream().filter(l -> !l.startsWith("SELF ")).toList();
+    }
+  }
+
+  /** Makes the socket's directory searchable and the socket connectable by every user. */
+  private static void openToEveryone(Path socket) throws java.io.IOException {
+    Users.openToEveryone(socket.getParent());
+    Users.openToEveryone(socket);
+  }
+
   @Test
   void callerRunningAsAnotherUserIsDeniedAndTheHandlerNeverRuns() throws Exception {
     Path socket = start(PeerAuthorization.builder().byDefault(Policy.sameUser()).build());
-    OtherProcesses.openToEveryone(socket);
-    Path cp = java.nio.file.Files.createTempDirectory("peercred-grpc-cp");
-    try {
-      String classPath = OtherProcesses.readableClassPath(cp);
-      OtherProcesses.Result result =
-          OtherProcesses.finish(OtherProcesses.start(classPath, 65534L, socket, 1, 2));
-      assertEquals(0, result.exit(), result.stderr());
-      assertEquals(2, result.answers().size(), result.stderr());
-      for (String answer : result.answers()) {
+    openToEveryone(socket);
+    try (ChildProcess caller = startCaller(Users.NOBODY, socket, 1, 2)) {
+      Calls calls = new Calls(caller.assertExit(0));
+      assertEquals(2, calls.answers().size(), calls.result().toString());
+      for (String answer : calls.answers()) {
         assertTrue(answer.startsWith("STATUS PERMISSION_DENIED "), answer);
         assertTrue(answer.contains("uid=65534"), answer);
       }
       assertEquals(0, service.handled.get());
-    } finally {
-      deleteTree(cp);
     }
   }
 
   @Test
   void concurrentCallsOnOneChannelAndAcrossChannelsEachSeeTheirOwnCaller() throws Exception {
     Path socket = start(PeerAuthorization.builder().byDefault(Policy.anyone()).build());
-    OtherProcesses.openToEveryone(socket);
-    Path cp = java.nio.file.Files.createTempDirectory("peercred-grpc-cp");
+    openToEveryone(socket);
+    List<ChildProcess> callers = new ArrayList<>();
     try {
-      String classPath = OtherProcesses.readableClassPath(cp);
-      List<Process> callers = new ArrayList<>();
       for (Long uid : new Long[] {null, 65534L, 65533L}) {
-        callers.add(OtherProcesses.start(classPath, uid, socket, 3, 20));
+        callers.add(startCaller(uid, socket, 3, 20));
       }
       // Meanwhile, this process calls too, on one channel from many threads.
       ManagedChannel mine = channel(UnixChannelBuilder.forPath(socket));
@@ -296,22 +324,21 @@ class UnixGrpcTest {
       PeerCredentials me = PeerCredentials.ofCurrentProcess();
       String myView = me.pid().getAsLong() + " " + me.uid() + " " + me.gid();
       for (CompletableFuture<String> call : myCalls) {
-        assertEquals(myView, call.get(30, TimeUnit.SECONDS));
+        assertEquals(myView, call.get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS));
       }
       java.util.Set<String> selves = new java.util.HashSet<>();
-      for (Process caller : callers) {
-        OtherProcesses.Result result = OtherProcesses.finish(caller);
-        assertEquals(0, result.exit(), result.stderr());
-        assertEquals(60, result.answers().size(), result.stderr());
-        for (String answer : result.answers()) {
-          assertEquals("OK " + result.self(), answer);
+      for (ChildProcess caller : callers) {
+        Calls calls = new Calls(caller.assertExit(0));
+        assertEquals(60, calls.answers().size(), calls.result().toString());
+        for (String answer : calls.answers()) {
+          assertEquals("OK " + calls.self(), answer);
         }
-        selves.add(result.self());
+        selves.add(calls.self());
       }
       assertEquals(3, selves.size(), "each caller is a distinct process: " + selves);
       assertEquals(50 + 3 * 60, service.handled.get());
     } finally {
-      deleteTree(cp);
+      callers.forEach(ChildProcess::close);
     }
   }
 
@@ -323,7 +350,8 @@ class UnixGrpcTest {
         channel(
             UnixChannelBuilder.forPath(socket)
                 .expectServerUid(me.uid())
-                .expectServerExecutable(Path.of(OtherProcesses.JAVA)));
+                .expectServerExecutable(
+                    Path.of(ProcessHandle.current().info().command().orElseThrow())));
     assertEquals(me.pid().getAsLong() + " " + me.uid() + " " + me.gid(), whoAmI(channel));
   }
 
@@ -426,14 +454,5 @@ class UnixGrpcTest {
                 PeerCredentials.ofCurrentProcess().uid()
                     + " "
                     + PeerCredentials.ofCurrentProcess().gid()));
-  }
-
-  static void deleteTree(Path root) throws java.io.IOException {
-    try (var all = java.nio.file.Files.walk(root)) {
-      for (Iterator<Path> it = all.sorted(java.util.Comparator.reverseOrder()).iterator();
-          it.hasNext(); ) {
-        java.nio.file.Files.deleteIfExists(it.next());
-      }
-    }
   }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.PeerCredentials;
 import dev.peercred.grpc.UnixChannelBuilder;
+import dev.peercred.testing.Await;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-@Timeout(60)
+@Timeout(120)
 class GrpcDemoServerTest {
   @TempDir Path dir;
   private Path socket;
@@ -98,7 +99,11 @@ class GrpcDemoServerTest {
                 });
     requests.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
     List<String> names =
-        answer.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList().stream()
+        answer
+            .get(Await.TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+            .getListServicesResponse()
+            .getServiceList()
+            .stream()
             .map(ServiceResponse::getName)
             .toList();
     requests.onCompleted();
