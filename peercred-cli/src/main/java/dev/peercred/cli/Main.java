@@ -65,6 +65,7 @@ public final class Main {
           new Subcommand("kv", KvCommand::new, null, null),
           new Subcommand("whoami", WhoamiCommand::new, null, null),
           new Subcommand("proxy", ProxyCommand::new, null, null),
+          new Subcommand("rules-from-audit", RulesFromAuditCommand::new, null, null),
           // Lambdas, not constructor references: the class is loaded only when the command runs.
           new Subcommand(
               "grpc-demo", () -> new GrpcDemoCommand(), GrpcDemoCommand.SUMMARY, Library.GRPC),

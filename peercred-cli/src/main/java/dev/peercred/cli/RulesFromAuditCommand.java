@@ -1,0 +1,178 @@
+package dev.peercred.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code peercred rules-from-audit AUDIT...}: the smallest rule file that allows every HTTP request
+ * an audit trail shows, one {@code allow uid N http METHODS PATH} line per caller and endpoint. The
+ * usual way to write rules for an existing setup: run {@code peercred proxy --http --audit-only}
+ * for a while, then read the rules off its audit trail, check them, and enforce.
+ */
+@Command(
+    name = "rules-from-audit",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Print the smallest policy file that allows every HTTP request recorded in the audit"
+          + " files (from 'peercred proxy --http', best with --audit-only): one rule per caller"
+          + " uid and endpoint, methods merged, with the count of requests seen.",
+      "The second segment of Docker resource paths (/containers/ID/..., /images/NAME/...,"
+          + " /exec/ID/... and the like) becomes {id}, so that one rule covers every container;"
+          + " read the rules before you enforce them."
+    },
+    exitCodeListHeading = "%nExit status:%n",
+    exitCodeList = {
+      "0:rules printed",
+      "65:an audit line is not a JSON object (EX_DATAERR)",
+      "66:an audit file is missing or unreadable (EX_NOINPUT)"
+    })
+final class RulesFromAuditCommand implements Callable<Integer> {
+  /** Resources whose second path segment names one of them. */
+  private static final Set<String> RESOURCES =
+      Set.of(
+          "containers",
+          "images",
+          "networks",
+          "volumes",
+          "exec",
+          "services",
+          "tasks",
+          "nodes",
+          "secrets",
+          "configs",
+          "plugins",
+          "distribution");
+
+  /** Second segments that are endpoints of their own, not resource names. */
+  private static final Set<String> LITERALS =
+      Set.of("json", "create", "prune", "load", "search", "get", "pull", "privileges");
+
+  @Spec CommandSpec spec;
+
+  @Parameters(arity = "1..*", paramLabel = "AUDIT", description = "audit files (JSON lines)")
+  List<Path> files;
+
+  /** What one caller asked of one endpoint. */
+  private static final class Seen {
+    final Set<String> methods = new TreeSet<>();
+    long requests;
+    String user;
+  }
+
+  @Override
+  public Integer call() {
+    SortedMap<Long, SortedMap<String, Seen>> byCaller = new TreeMap<>();
+    for (Path file : files) {
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+      } catch (NoSuchFileException e) {
+        return fail(Exit.NO_INPUT, "audit file not found: " + file);
+      } catch (IOException e) {
+        return fail(Exit.NO_INPUT, "cannot read " + file + ": " + Main.describe(e));
+      }
+      for (int i = 0; i < lines.size(); i++) {
+        String line = lines.get(i).strip();
+        if (line.isEmpty()) {
+          continue;
+        }
+        Object parsed;
+        try {
+          parsed = Json.parse(line);
+        } catch (IllegalArgumentException e) {
+          return fail(Exit.DATA, file + ":" + (i + 1) + ": " + e.getMessage());
+        }
+        if (!(parsed instanceof Map<?, ?> record)) {
+          return fail(Exit.DATA, file + ":" + (i + 1) + ": not a JSON object");
+        }
+        if (!(record.get("method") instanceof String method)
+            || !(record.get("route") instanceof String route)
+            || !(record.get("uid") instanceof Number uid)) {
+          continue; // a connection record, or a request refused before it could be read
+        }
+        Seen seen =
+            byCaller
+                .computeIfAbsent(uid.longValue(), u -> new TreeMap<>())
+                .computeIfAbsent(pattern(route), p -> new Seen());
+        seen.methods.add(method);
+        seen.requests++;
+        if (record.get("user") instanceof String user) {
+          seen.user = user;
+        }
+      }
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    out.println("# rules from " + String.join(", ", files.stream().map(Path::toString).toList()));
+    for (var caller : byCaller.entrySet()) {
+      for (var endpoint : caller.getValue().entrySet()) {
+        Seen seen = endpoint.getValue();
+        if (endpoint.getKey().startsWith(UNWRITABLE)) {
+          out.println(
+              "# uid "
+                  + caller.getKey()
+                  + " "
+                  + String.join(",", seen.methods)
+                  + " "
+                  + Text.printable(endpoint.getKey().substring(UNWRITABLE.length()))
+                  + ": no rule can name this path; write one by hand if it is needed");
+          continue;
+        }
+        out.println(
+            "allow uid "
+                + caller.getKey()
+                + " http "
+                + String.join(",", seen.methods)
+                + " "
+                + endpoint.getKey()
+                + "   # "
+                + seen.requests
+                + (seen.requests == 1 ? " request" : " requests")
+                + (seen.user == null ? "" : ", user " + seen.user));
+      }
+    }
+    out.flush();
+    return Exit.OK;
+  }
+
+  /** Marks a route no path pattern can name (its characters mean something in patterns). */
+  private static final String UNWRITABLE = "!";
+
+  /**
+   * The rule path for {@code route}: a resource's name or id becomes {@code {id}}; a route with
+   * characters that mean something in a pattern ({@code {}}, {@code *}, {@code %}) is returned
+   * marked {@link #UNWRITABLE}.
+   */
+  static String pattern(String route) {
+    if (!route.matches("/[A-Za-z0-9._~!$&'()+,;=:@/-]*")) {
+      return UNWRITABLE + route;
+    }
+    String[] segments = route.substring(1).split("/", -1);
+    if (segments.length >= 2
+        && RESOURCES.contains(segments[0])
+        && !LITERALS.contains(segments[1])) {
+      segments[1] = "{id}";
+    }
+    return "/" + String.join("/", segments);
+  }
+
+  private int fail(int code, String message) {
+    spec.commandLine().getErr().println("peercred rules-from-audit: " + message);
+    return code;
+  }
+}

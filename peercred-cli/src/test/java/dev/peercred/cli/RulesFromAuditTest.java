@@ -1,0 +1,84 @@
+package dev.peercred.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peercred.cli.http.HttpRules;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Rules read off an audit trail: minimal, valid, and allowing what was seen. */
+class RulesFromAuditTest {
+  @TempDir Path dir;
+
+  private static String record(long uid, String method, String route) {
+    return "{\"connection\":1,\"uid\":"
+        + uid
+        + ",\"user\":\"u"
+        + uid
+        + "\",\"method\":\""
+        + method
+        + "\",\"path\":\"/v1.43"
+        + route
+        + "\",\"route\":\""
+        + route
+        + "\",\"decision\":\"would-deny\",\"status\":200}";
+  }
+
+  @Test
+  void onePerCallerAndEndpointWithIdsGeneralizedAndMethodsMerged() throws Exception {
+    Path audit = dir.resolve("audit.jsonl");
+    Files.write(
+        audit,
+        java.util.List.of(
+            record(65534, "GET", "/containers/json"),
+            record(65534, "GET", "/containers/json"),
+            record(65534, "GET", "/containers/3f1a/json"),
+            record(65534, "GET", "/containers/b77c/json"),
+            record(65534, "HEAD", "/_ping"),
+            record(65534, "GET", "/_ping"),
+            record(1000, "POST", "/containers/create"),
+            record(1000, "GET", "/containers/%7Bx%7D/json".replace("%7B", "{").replace("%7D", "}")),
+            "{\"connection\":2,\"uid\":0,\"decision\":\"deny\",\"reason\":\"bad request\"}",
+            ""));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new RulesFromAuditCommand());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    assertEquals(0, cli.execute(audit.toString()), err.toString());
+    String rules = out.toString();
+    assertEquals(
+        String.join(
+            "\n",
+            "# rules from " + audit,
+            "# uid 1000 GET /containers/{x}/json: no rule can name this path; write one by hand if"
+                + " it is needed",
+            "allow uid 1000 http POST /containers/create   # 1 request, user u1000",
+            "allow uid 65534 http GET,HEAD /_ping   # 2 requests, user u65534",
+            "allow uid 65534 http GET /containers/json   # 2 requests, user u65534",
+            "allow uid 65534 http GET /containers/{id}/json   # 2 requests, user u65534",
+            ""),
+        rules);
+    assertTrue(HttpRules.parse(rules).hasHttpParts()); // and the file parses as rules
+  }
+
+  @Test
+  void aLineThatIsNotJsonIsNamed() throws Exception {
+    Path audit = dir.resolve("bad.jsonl");
+    Files.writeString(audit, record(1, "GET", "/x") + "\nnot json\n");
+    StringWriter err = new StringWriter();
+    CommandLine cli = new CommandLine(new RulesFromAuditCommand());
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    assertEquals(65, cli.execute(audit.toString()));
+    assertTrue(
+        err.toString().startsWith("peercred rules-from-audit: " + audit + ":2: "), err.toString());
+    assertEquals(66, cli.execute(dir.resolve("missing").toString()));
+  }
+}
