@@ -2,7 +2,6 @@ package dev.peercred;
 
 import dev.peercred.internal.linux.Credentials;
 import dev.peercred.internal.linux.Platform;
-import java.io.IOException;
 import java.util.OptionalLong;
 
 /**
@@ -74,12 +73,8 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
       throw new IllegalArgumentException("file descriptor is negative: " + fd);
     }
     Platform.ensureSupported();
-    try {
-      int[] ucred = Credentials.peerCred(fd);
-      return fromUcred(ucred[0], ucred[1], ucred[2]);
-    } catch (IOException e) {
-      throw new PeerCredentialsException(e.getMessage(), e);
-    }
+    int[] ucred = Credentials.peerCred(fd);
+    return fromUcred(ucred[0], ucred[1], ucred[2]);
   }
 
   /** The credentials of this process: its pid, effective uid and effective gid. */

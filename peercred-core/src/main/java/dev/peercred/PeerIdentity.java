@@ -241,7 +241,8 @@ public final class PeerIdentity implements AutoCloseable {
           groups = Collections.unmodifiableList(list);
         } else {
           groupsFailure =
-              Errno.exception("getsockopt(SO_PEERGROUPS)", result.errno(), "peer " + credentials);
+              Errno.socketException(
+                  "getsockopt(SO_PEERGROUPS)", result.errno(), "peer " + credentials);
         }
       }
       if (groupsFailure != null) {
@@ -309,7 +310,8 @@ public final class PeerIdentity implements AutoCloseable {
           label = Optional.empty();
         } else {
           labelFailure =
-              Errno.exception("getsockopt(SO_PEERSEC)", result.errno(), "peer " + credentials);
+              Errno.socketException(
+                  "getsockopt(SO_PEERSEC)", result.errno(), "peer " + credentials);
         }
       }
       if (labelFailure != null) {
@@ -373,7 +375,8 @@ public final class PeerIdentity implements AutoCloseable {
         case Errno.ESRCH, Errno.EINVAL ->
             throw new PeerProcessGoneException(
                 "peer process " + pid + " exited before it could be pinned");
-        default -> throw Errno.exception("getsockopt(SO_PEERPIDFD)", -pidfd, "peer " + credentials);
+        default ->
+            throw Errno.socketException("getsockopt(SO_PEERPIDFD)", -pidfd, "peer " + credentials);
       }
     }
     return LinuxPeerProcess.open(pid, -1);

@@ -160,20 +160,17 @@ public final class UnixListener implements AutoCloseable {
     NativeSocket socket = NativeSocket.openStream();
     try {
       socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), address.toString());
-    } catch (NativeSocket.BindFailure e) {
-      socket.close();
-      if (e.errno() == Errno.EADDRINUSE) {
-        throw new AddressInUseException(
-            address,
-            path != null
-                ? "address already in use: "
-                    + address
-                    + " (a server listens there, or a file is in the way)"
-                : "address already in use: " + address);
-      }
-      throw new BindException(e.getMessage());
     } catch (IOException | RuntimeException | Error e) {
       socket.close();
+      if (e instanceof SystemCallError failed
+          && failed.call().equals("bind")
+          && failed.errno() == Errno.EADDRINUSE) {
+        throw Errno.addressInUse(
+            address,
+            path != null
+                ? address + ": a server listens there, or a file is in the way"
+                : address.toString());
+      }
       throw e;
     }
     return new UnixListener(socket, address, options, path != null ? fileKey(path) : null);
@@ -206,33 +203,22 @@ public final class UnixListener implements AutoCloseable {
       }
       byte[] sockaddr = privateAddress.toSockaddr();
       socket = NativeSocket.openStream();
-      try {
-        socket.bindAndListen(
-            sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
-      } catch (NativeSocket.BindFailure e) {
-        throw new BindException(e.getMessage());
-      }
+      socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
       if (options.owner().isPresent() || options.group().isPresent()) {
         int uid = (int) options.owner().orElse(0xFFFF_FFFFL);
         int gid = (int) options.group().orElse(0xFFFF_FFFFL);
         int rc = Lifecycle.lchown(privateSocket, uid, gid);
         if (rc < 0) {
-          throw new BindException(
-              Errno.message(
-                  "lchown",
-                  -rc,
-                  "cannot give "
-                      + path
-                      + " owner "
-                      + options.owner()
-                      + " group "
-                      + options.group()));
+          throw Errno.bindException(
+              "lchown",
+              -rc,
+              "cannot give " + path + " owner " + options.owner() + " group " + options.group());
         }
       }
       if (options.mode().isPresent()) {
         int rc = Lifecycle.chmod(privateSocket, options.mode().getAsInt());
         if (rc < 0) {
-          throw new BindException(Errno.message("chmod", -rc, privateSocket.toString()));
+          throw Errno.bindException("chmod", -rc, privateSocket.toString());
         }
       }
       Object fileKey = fileKey(privateSocket);
@@ -303,7 +289,7 @@ public final class UnixListener implements AutoCloseable {
       throw new AddressInUseException(
           address, "address already in use: a server is listening at " + path);
     } catch (ConnectException e) {
-      if (e.getMessage() != null && e.getMessage().contains(Errno.name(Errno.ECONNREFUSED))) {
+      if (SystemCallError.of(e).filter(f -> f.errno() == Errno.ECONNREFUSED).isPresent()) {
         // Only the socket that was probed: if something else has been put there since, keep it.
         if (probed.equals(fileKey(path))) {
           Files.deleteIfExists(path);

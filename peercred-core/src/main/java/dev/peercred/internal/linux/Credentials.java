@@ -1,5 +1,6 @@
 package dev.peercred.internal.linux;
 
+import dev.peercred.PeerCredentialsException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +25,12 @@ public final class Credentials {
   }
 
   /** Reads the peer credentials of an arbitrary descriptor, throwing on failure. */
-  public static int[] peerCred(int fd) throws IOException {
+  public static int[] peerCred(int fd) throws PeerCredentialsException {
     Platform.ensureSupported();
     int[] out = new int[3];
     int rc = peerCred(fd, out);
     if (rc < 0) {
-      throw Errno.exception("getsockopt(SO_PEERCRED)", -rc, "fd=" + fd);
+      throw Errno.peerCredentialsException(-rc, "fd=" + fd);
     }
     return out;
   }

@@ -11,9 +11,6 @@ import java.nio.charset.StandardCharsets;
 public final class Identity {
   private Identity() {}
 
-  /** include/uapi/asm-generic/errno.h (x86_64 and aarch64): the socket has no peer process. */
-  public static final int ENODATA = 61;
-
   /** Groups the first {@code SO_PEERGROUPS} call makes room for; most processes have fewer. */
   private static final int INITIAL_GROUPS = 32;
 

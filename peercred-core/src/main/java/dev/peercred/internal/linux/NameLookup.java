@@ -126,7 +126,7 @@ public final class NameLookup {
           }
           return OptionalLong.of(Integer.toUnsignedLong(struct.get(JAVA_INT, idOffset)));
         }
-        throw Errno.exception(call, rc, "name=" + name);
+        throw Errno.ioException(call, rc, "name=" + name);
       }
     }
   }

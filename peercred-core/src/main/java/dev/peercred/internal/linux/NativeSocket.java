@@ -3,7 +3,6 @@ package dev.peercred.internal.linux;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
@@ -57,7 +56,7 @@ public final class NativeSocket {
     int fd =
         LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      throw Errno.exception("socket(AF_UNIX, SOCK_STREAM)", -fd, null);
+      throw Errno.socketException("socket(AF_UNIX, SOCK_STREAM)", -fd, null);
     }
     return new NativeSocket(fd);
   }
@@ -116,7 +115,7 @@ public final class NativeSocket {
       release();
     }
     if (rc < 0) {
-      throw Errno.exception("epoll_ctl", -rc, "fd=" + fd);
+      throw Errno.socketException("epoll_ctl", -rc, "fd=" + fd);
     }
     if (isClosed()) {
       poller.disarm(fd);
@@ -180,7 +179,7 @@ public final class NativeSocket {
         case Errno.EAGAIN -> await(Poller.reads(), LibC.EPOLLIN, NO_DEADLINE, "accept");
         // The peer went away between its connect and our accept: try the next one.
         case Errno.EINTR, Errno.ECONNABORTED -> {}
-        default -> throw Errno.exception("accept4", -rc, "fd=" + fd);
+        default -> throw Errno.socketException("accept4", -rc, "fd=" + fd);
       }
     }
   }
@@ -212,7 +211,7 @@ public final class NativeSocket {
           await(Poller.reads(), LibC.EPOLLIN | LibC.EPOLLRDHUP, deadline, "read");
         }
         case Errno.EINTR -> {}
-        default -> throw Errno.exception("recv", (int) -n, "fd=" + fd);
+        default -> throw Errno.socketException("recv", (int) -n, "fd=" + fd);
       }
     }
   }
@@ -330,7 +329,7 @@ public final class NativeSocket {
     if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
       return 0;
     }
-    throw Errno.exception("recv", (int) -n, "fd=" + fd);
+    throw Errno.socketException("recv", (int) -n, "fd=" + fd);
   }
 
   /**
@@ -361,7 +360,7 @@ public final class NativeSocket {
           await(Poller.writes(), LibC.EPOLLOUT, deadline, "write");
         }
         case Errno.EINTR -> {}
-        default -> throw Errno.exception("send", (int) -n, "fd=" + fd);
+        default -> throw Errno.socketException("send", (int) -n, "fd=" + fd);
       }
     }
   }
@@ -400,7 +399,7 @@ public final class NativeSocket {
         continue;
       }
       if (rc != -Errno.EINTR) {
-        throw Errno.exception("connect", -rc, target);
+        throw Errno.connectException(-rc, target);
       }
     }
   }
@@ -422,7 +421,7 @@ public final class NativeSocket {
     try {
       int rc = LibC.shutdown(fd, how);
       if (rc < 0 && rc != -Errno.ENOTCONN) {
-        throw Errno.exception("shutdown", -rc, "fd=" + fd);
+        throw Errno.socketException("shutdown", -rc, "fd=" + fd);
       }
     } finally {
       release();
@@ -436,29 +435,14 @@ public final class NativeSocket {
     try {
       int rc = LibC.bind(fd, sockaddr, length);
       if (rc < 0) {
-        throw new BindFailure(-rc, Errno.message("bind", -rc, target));
+        throw Errno.bindException("bind", -rc, target);
       }
       rc = LibC.listen(fd, backlog);
       if (rc < 0) {
-        throw Errno.exception("listen", -rc, target);
+        throw Errno.socketException("listen", -rc, target);
       }
     } finally {
       release();
-    }
-  }
-
-  /** A failed {@code bind(2)}, with its errno so the caller can choose the exception type. */
-  public static final class BindFailure extends SocketException {
-    private static final long serialVersionUID = 1L;
-    private final int errno;
-
-    BindFailure(int errno, String message) {
-      super(message);
-      this.errno = errno;
-    }
-
-    public int errno() {
-      return errno;
     }
   }
 
@@ -470,7 +454,7 @@ public final class NativeSocket {
     try {
       int rc = LibC.getsockopt(fd, level, name, value, length);
       if (rc < 0) {
-        throw Errno.exception("getsockopt(" + optionName + ")", -rc, "fd=" + fd);
+        throw Errno.socketException("getsockopt(" + optionName + ")", -rc, "fd=" + fd);
       }
       return value[0];
     } finally {

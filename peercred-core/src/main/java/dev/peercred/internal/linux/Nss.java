@@ -149,13 +149,12 @@ public final class Nss {
         case Errno.ERANGE -> {
           if (size >= MAX_BUFFER) {
             throw new UncheckedIOException(
-                new IOException(Errno.message(what, rc, "id=" + id + ", entry over 1 MiB")));
+                Errno.ioException(what, rc, "id=" + id + ", entry over 1 MiB"));
           }
           size *= 4;
         }
         case Errno.EINTR -> {}
-        default ->
-            throw new UncheckedIOException(new IOException(Errno.message(what, rc, "id=" + id)));
+        default -> throw new UncheckedIOException(Errno.ioException(what, rc, "id=" + id));
       }
     }
   }
