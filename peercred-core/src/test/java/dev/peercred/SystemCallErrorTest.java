@@ -1,6 +1,7 @@
 package dev.peercred;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -33,6 +34,8 @@ class SystemCallErrorTest {
     assertEquals(errno, failed.errno(), thrown.toString());
     assertEquals(errnoName, failed.errnoName(), thrown.toString());
     assertTrue(thrown.getMessage().startsWith(call + " failed: " + errnoName), thrown.getMessage());
+    // Logs name the type callers catch, not the internal class.
+    assertFalse(thrown.toString().startsWith("dev.peercred.internal"), thrown.toString());
     return failed;
   }
 
@@ -52,6 +55,7 @@ class SystemCallErrorTest {
     UnixListener.bind(stale, ListenerOptions.defaults().withRemoveOnClose(false)).close();
     var refused = assertThrows(ConnectException.class, () -> UnixConnection.connect(stale));
     assertFailed(refused, "connect", 111, "ECONNREFUSED");
+    assertEquals("java.net.ConnectException: " + refused.getMessage(), refused.toString());
   }
 
   @Test

@@ -160,7 +160,14 @@ public final class Errno {
   }
 
   // The exceptions: each extends the JDK (or peercred) type callers catch, and carries the call and
-  // errno. Built by the factories above and nowhere else.
+  // errno. Built by the factories above and nowhere else. Their toString(), and so the first line
+  // of their stack trace, names that type: logs read "java.net.ConnectException: connect failed:
+  // EACCES (Permission denied), /run/app.sock", not the name of a class callers cannot use.
+
+  private static String shownAs(Class<?> type, Throwable failure) {
+    String message = failure.getLocalizedMessage();
+    return message == null ? type.getName() : type.getName() + ": " + message;
+  }
 
   /** A failed socket call. */
   public static final class SocketFailure extends SocketException implements SystemCallError {
@@ -182,6 +189,11 @@ public final class Errno {
     @Override
     public int errno() {
       return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(SocketException.class, this);
     }
   }
 
@@ -206,6 +218,11 @@ public final class Errno {
     public int errno() {
       return errno;
     }
+
+    @Override
+    public String toString() {
+      return shownAs(ConnectException.class, this);
+    }
   }
 
   /** A failed call while binding. */
@@ -228,6 +245,11 @@ public final class Errno {
     @Override
     public int errno() {
       return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(BindException.class, this);
     }
   }
 
@@ -252,6 +274,11 @@ public final class Errno {
     public int errno() {
       return errno;
     }
+
+    @Override
+    public String toString() {
+      return shownAs(IOException.class, this);
+    }
   }
 
   /** A {@code bind(2)} that failed with {@code EADDRINUSE}. */
@@ -271,6 +298,11 @@ public final class Errno {
     @Override
     public int errno() {
       return EADDRINUSE;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(AddressInUseException.class, this);
     }
   }
 
@@ -293,6 +325,11 @@ public final class Errno {
     @Override
     public int errno() {
       return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(PeerCredentialsException.class, this);
     }
   }
 }
