@@ -34,8 +34,12 @@ public final class NameLookup {
 
   private static final FunctionDescriptor LOOKUP_BY_NAME =
       FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
-  private static final MethodHandle GETPWNAM_R = LibC.link("getpwnam_r", LOOKUP_BY_NAME);
-  private static final MethodHandle GETGRNAM_R = LibC.link("getgrnam_r", LOOKUP_BY_NAME);
+
+  /** Linked at the first lookup (see {@link NativeAccess}). */
+  private static final class Handles {
+    static final MethodHandle GETPWNAM_R = NativeAccess.link("getpwnam_r", LOOKUP_BY_NAME);
+    static final MethodHandle GETGRNAM_R = NativeAccess.link("getgrnam_r", LOOKUP_BY_NAME);
+  }
 
   /**
    * The uid of user {@code name}; empty if the user database has no such user.
@@ -43,7 +47,7 @@ public final class NameLookup {
    * @throws IOException if the lookup itself fails (the name service is unreachable, ...)
    */
   public static OptionalLong uidOf(String name) throws IOException {
-    return cached(UIDS, GETPWNAM_R, "getpwnam_r", name, PASSWD_SIZE, PW_UID_OFFSET);
+    return cached(UIDS, true, "getpwnam_r", name, PASSWD_SIZE, PW_UID_OFFSET);
   }
 
   /**
@@ -52,7 +56,7 @@ public final class NameLookup {
    * @throws IOException if the lookup itself fails
    */
   public static OptionalLong gidOf(String name) throws IOException {
-    return cached(GIDS, GETGRNAM_R, "getgrnam_r", name, GROUP_SIZE, GR_GID_OFFSET);
+    return cached(GIDS, false, "getgrnam_r", name, GROUP_SIZE, GR_GID_OFFSET);
   }
 
   /**
@@ -68,15 +72,16 @@ public final class NameLookup {
 
   private static OptionalLong cached(
       TtlCache<String, OptionalLong> cache,
-      MethodHandle handle,
+      boolean user,
       String call,
       String name,
       long structSize,
       long idOffset)
       throws IOException {
+    NativeAccess.check();
     OptionalLong id = cache.get(name);
     if (id == null) {
-      id = lookup(handle, call, name, structSize, idOffset);
+      id = lookup(user ? Handles.GETPWNAM_R : Handles.GETGRNAM_R, call, name, structSize, idOffset);
       cache.put(name, id);
     }
     return id;
@@ -105,7 +110,7 @@ public final class NameLookup {
         try {
           rc = (int) handle.invokeExact(cName, struct, buffer, (long) bufferSize, result);
         } catch (Throwable t) {
-          throw new AssertionError(t);
+          throw NativeAccess.failure(t);
         }
         if (rc == Errno.ERANGE && bufferSize < MAX_BUFFER) {
           bufferSize *= 4;

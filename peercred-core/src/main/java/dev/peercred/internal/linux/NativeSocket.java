@@ -92,11 +92,7 @@ public final class NativeSocket {
    * @return true if this call closed it, false if it was already closed
    */
   public boolean close() {
-    return descriptor.close(
-        () -> {
-          Poller.reads().wakeup(fd);
-          Poller.writes().wakeup(fd);
-        });
+    return descriptor.close(() -> Poller.wakeupAll(fd));
   }
 
   /**

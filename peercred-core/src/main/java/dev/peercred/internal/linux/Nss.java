@@ -47,8 +47,12 @@ public final class Nss {
 
   private static final FunctionDescriptor BY_ID =
       FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS);
-  private static final MethodHandle GETPWUID_R = LibC.link("getpwuid_r", BY_ID);
-  private static final MethodHandle GETGRGID_R = LibC.link("getgrgid_r", BY_ID);
+
+  /** Linked at the first lookup (see {@link NativeAccess}). */
+  private static final class Handles {
+    static final MethodHandle GETPWUID_R = NativeAccess.link("getpwuid_r", BY_ID);
+    static final MethodHandle GETGRGID_R = NativeAccess.link("getgrgid_r", BY_ID);
+  }
 
   private static final TtlCache<Long, Optional<String>> USERS =
       new TtlCache<>(CACHE_SIZE, TTL_NANOS);
@@ -74,7 +78,7 @@ public final class Nss {
    * @throws IOException if the name service fails (not for an id without an entry)
    */
   public static Optional<String> userName(long uid) throws IOException {
-    return lookup(USERS, GETPWUID_R, PASSWD_SIZE, uid);
+    return lookup(USERS, true, PASSWD_SIZE, uid);
   }
 
   /**
@@ -83,22 +87,23 @@ public final class Nss {
    * @throws IOException if the name service fails (not for an id without an entry)
    */
   public static Optional<String> groupName(long gid) throws IOException {
-    return lookup(GROUPS, GETGRGID_R, GROUP_SIZE, gid);
+    return lookup(GROUPS, false, GROUP_SIZE, gid);
   }
 
   private static Optional<String> lookup(
-      TtlCache<Long, Optional<String>> cache, MethodHandle function, long structSize, long id)
+      TtlCache<Long, Optional<String>> cache, boolean user, long structSize, long id)
       throws IOException {
     if (id < 0 || id > 0xFFFF_FFFFL) {
       throw new IllegalArgumentException("id out of range 0..4294967295: " + id);
     }
+    NativeAccess.check();
     Optional<String> cached = cache.get(id);
     if (cached != null) {
       return cached;
     }
     Optional<String> name;
     if (Thread.currentThread().isVirtual()) {
-      Future<Optional<String>> future = LOOKUPS.submit(() -> call(function, structSize, id));
+      Future<Optional<String>> future = LOOKUPS.submit(() -> call(user, structSize, id));
       try {
         name = future.get();
       } catch (InterruptedException e) {
@@ -113,7 +118,7 @@ public final class Nss {
       }
     } else {
       try {
-        name = call(function, structSize, id);
+        name = call(user, structSize, id);
       } catch (UncheckedIOException e) {
         throw e.getCause();
       }
@@ -122,8 +127,9 @@ public final class Nss {
     return name;
   }
 
-  private static Optional<String> call(MethodHandle function, long structSize, long id) {
-    String what = function == GETPWUID_R ? "getpwuid_r" : "getgrgid_r";
+  private static Optional<String> call(boolean user, long structSize, long id) {
+    MethodHandle function = user ? Handles.GETPWUID_R : Handles.GETGRGID_R;
+    String what = user ? "getpwuid_r" : "getgrgid_r";
     long size = 1024;
     while (true) {
       int rc;
@@ -139,7 +145,7 @@ public final class Nss {
               : Optional.of(name.reinterpret(Long.MAX_VALUE).getString(0));
         }
       } catch (Throwable t) {
-        throw new AssertionError(t);
+        throw NativeAccess.failure(t);
       }
       switch (rc) {
         // getpwuid_r(3): 0 with a null result, ENOENT, ESRCH, EBADF and EPERM all mean "not found".
