@@ -330,7 +330,7 @@ public final class SocketActivation {
   /** Checks that the descriptor at {@code index} is a listening AF_UNIX stream socket. */
   private static void check(int index) throws SocketActivationException {
     int fd = FIRST_DESCRIPTOR + index;
-    if (LibC.fcntl(fd, LibC.F_GETFD, 0) < 0) {
+    if (LibC.getDescriptorFlags(fd) < 0) {
       throw new SocketActivationException(Reason.NOT_A_SOCKET, describe(index) + " is not open");
     }
     int[] value = new int[1];
@@ -387,7 +387,7 @@ public final class SocketActivation {
     int fd = FIRST_DESCRIPTOR + index;
     int rc = Lifecycle.setCloseOnExec(fd, true);
     if (rc == 0) {
-      rc = Lifecycle.setNonBlocking(fd);
+      rc = Lifecycle.setNonBlocking(fd, true);
     }
     if (rc < 0) {
       throw Errno.socketException("fcntl", -rc, describe(index));

@@ -114,12 +114,12 @@ public final class LibC {
         NativeAccess.link(
             "connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
     static final MethodHandle LISTEN = NativeAccess.link("listen", ints(2), ERRNO, HEAP);
+    // Not critical: accept4(2) has no MSG_DONTWAIT, so it blocks if O_NONBLOCK was cleared.
     static final MethodHandle ACCEPT4 =
         NativeAccess.link(
             "accept4",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
-            ERRNO,
-            HEAP);
+            ERRNO);
     static final MethodHandle GETSOCKOPT =
         NativeAccess.link(
             "getsockopt",
@@ -255,20 +255,32 @@ public final class LibC {
   /**
    * {@code accept4(2)}; the peer's address goes into {@code sockaddr} and its length into {@code
    * length[0]} (which must hold the buffer size on entry).
+   *
+   * <p>Linked normally, not critical: {@code accept4} has no flag that keeps it from blocking, and
+   * a listening socket shared with another process (an inherited or activated one) blocks if that
+   * process clears {@code O_NONBLOCK}. It then waits in the kernel like any ordinary downcall, and
+   * the JVM's safepoints, and so its garbage collections, go on meanwhile. The address and errno
+   * pass through one small native buffer.
    */
   public static int accept4(int fd, byte[] sockaddr, int[] length, int flags) {
     NativeAccess.check();
-    int[] e = new int[1];
-    try {
-      return result(
-          (int)
-              Handles.ACCEPT4.invokeExact(
-                  errnoSlot(e),
-                  fd,
-                  MemorySegment.ofArray(sockaddr),
-                  MemorySegment.ofArray(length),
-                  flags),
-          e);
+    long lengthOffset = CAPTURE.byteSize();
+    long addressOffset = lengthOffset + Integer.BYTES;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buffer = arena.allocate(addressOffset + sockaddr.length, 8);
+      MemorySegment state = buffer.asSlice(0, CAPTURE.byteSize());
+      MemorySegment address = buffer.asSlice(addressOffset, sockaddr.length);
+      MemorySegment addressLength = buffer.asSlice(lengthOffset, Integer.BYTES);
+      addressLength.set(JAVA_INT, 0, length[0]);
+      int rc =
+          result(
+              (int) Handles.ACCEPT4.invokeExact(state, fd, address, addressLength, flags), state);
+      if (rc >= 0) {
+        length[0] = addressLength.get(JAVA_INT, 0);
+        MemorySegment.copy(
+            address, JAVA_BYTE, 0, sockaddr, 0, Math.clamp(length[0], 0, sockaddr.length));
+      }
+      return rc;
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -334,23 +346,38 @@ public final class LibC {
     }
   }
 
-  /** {@code recv(2)} into any segment (heap or native); returns bytes read or {@code -errno}. */
+  /**
+   * {@code recv(2)} into any segment (heap or native), always with {@code MSG_DONTWAIT}; returns
+   * bytes read or {@code -errno} ({@code -EAGAIN} when nothing is there).
+   *
+   * <p>The call is critical, so it must never block: a blocked critical call holds up every
+   * safepoint of the JVM. {@code O_NONBLOCK} alone cannot promise that, because a socket shares its
+   * file status flags with every process that holds the same open file (an inherited or activated
+   * socket), and any of them can clear it; {@code MSG_DONTWAIT} applies to this call only.
+   */
   public static long recv(int fd, MemorySegment buffer, long length, int flags) {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((long) Handles.RECV.invokeExact(errnoSlot(e), fd, buffer, length, flags), e);
+      return result(
+          (long) Handles.RECV.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
+          e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
   }
 
-  /** {@code send(2)} from any segment (heap or native); returns bytes written or {@code -errno}. */
+  /**
+   * {@code send(2)} from any segment (heap or native), always with {@code MSG_DONTWAIT} (see {@link
+   * #recv}); returns bytes written or {@code -errno} ({@code -EAGAIN} when the buffer is full).
+   */
   public static long send(int fd, MemorySegment buffer, long length, int flags) {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((long) Handles.SEND.invokeExact(errnoSlot(e), fd, buffer, length, flags), e);
+      return result(
+          (long) Handles.SEND.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
+          e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -376,7 +403,45 @@ public final class LibC {
     }
   }
 
-  public static int fcntl(int fd, int command, int argument) {
+  // fcntl(2) is critical, and some of its commands block (F_SETLKW, F_OFD_SETLKW): only these
+  // four, which never do, can be issued through it.
+  private static final int F_GETFD = 1;
+  private static final int F_SETFD = 2;
+  private static final int F_GETFL = 3;
+  private static final int F_SETFL = 4;
+
+  /** {@code FD_CLOEXEC}, the one file descriptor flag. */
+  public static final int FD_CLOEXEC = 1;
+
+  /** {@code O_NONBLOCK}, a file status flag: 04000 on x86_64 and aarch64. */
+  public static final int O_NONBLOCK = 0x800;
+
+  /**
+   * {@code fcntl(fd, F_GETFD)}: the file descriptor flags ({@link #FD_CLOEXEC}), or {@code -errno}.
+   */
+  public static int getDescriptorFlags(int fd) {
+    return fcntl(fd, F_GETFD, 0);
+  }
+
+  /** {@code fcntl(fd, F_SETFD, flags)}: 0 or {@code -errno}. */
+  public static int setDescriptorFlags(int fd, int flags) {
+    return fcntl(fd, F_SETFD, flags);
+  }
+
+  /**
+   * {@code fcntl(fd, F_GETFL)}: the file status flags ({@link #O_NONBLOCK}, ...), or {@code
+   * -errno}.
+   */
+  public static int getStatusFlags(int fd) {
+    return fcntl(fd, F_GETFL, 0);
+  }
+
+  /** {@code fcntl(fd, F_SETFL, flags)}: 0 or {@code -errno}. */
+  public static int setStatusFlags(int fd, int flags) {
+    return fcntl(fd, F_SETFL, flags);
+  }
+
+  private static int fcntl(int fd, int command, int argument) {
     NativeAccess.check();
     int[] e = new int[1];
     try {
@@ -385,13 +450,6 @@ public final class LibC {
       throw NativeAccess.failure(t);
     }
   }
-
-  public static final int F_GETFD = 1;
-  public static final int F_SETFD = 2;
-  public static final int F_GETFL = 3;
-  public static final int F_SETFL = 4;
-  public static final int FD_CLOEXEC = 1;
-  public static final int O_NONBLOCK = 0x800;
 
   public static int epoll_create1(int flags) {
     NativeAccess.check();

@@ -79,23 +79,22 @@ public final class Lifecycle {
 
   /** Sets or clears {@code FD_CLOEXEC}; returns 0 or {@code -errno}. */
   public static int setCloseOnExec(int fd, boolean on) {
-    int flags = LibC.fcntl(fd, LibC.F_GETFD, 0);
+    int flags = LibC.getDescriptorFlags(fd);
     if (flags < 0) {
       return flags;
     }
     int wanted = on ? flags | LibC.FD_CLOEXEC : flags & ~LibC.FD_CLOEXEC;
-    return wanted == flags ? 0 : Math.min(0, LibC.fcntl(fd, LibC.F_SETFD, wanted));
+    return wanted == flags ? 0 : Math.min(0, LibC.setDescriptorFlags(fd, wanted));
   }
 
-  /** Sets {@code O_NONBLOCK}; returns 0 or {@code -errno}. */
-  public static int setNonBlocking(int fd) {
-    int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+  /** Sets or clears {@code O_NONBLOCK}; returns 0 or {@code -errno}. */
+  public static int setNonBlocking(int fd, boolean on) {
+    int flags = LibC.getStatusFlags(fd);
     if (flags < 0) {
       return flags;
     }
-    return (flags & LibC.O_NONBLOCK) != 0
-        ? 0
-        : Math.min(0, LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK));
+    int wanted = on ? flags | LibC.O_NONBLOCK : flags & ~LibC.O_NONBLOCK;
+    return wanted == flags ? 0 : Math.min(0, LibC.setStatusFlags(fd, wanted));
   }
 
   /** Reads an int socket option of a raw descriptor into {@code out[0]}; 0 or {@code -errno}. */

@@ -312,7 +312,7 @@ public final class NativeSocket {
     long n;
     int fd = acquire();
     try {
-      n = LibC.recv(fd, buffer, length, LibC.MSG_DONTWAIT);
+      n = LibC.recv(fd, buffer, length, 0); // LibC adds MSG_DONTWAIT to every recv
     } finally {
       release();
     }
