@@ -50,14 +50,6 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
     }
   }
 
-  /** Builds credentials from the raw {@code struct ucred} fields. */
-  static PeerCredentials fromUcred(int pid, int uid, int gid) {
-    return new PeerCredentials(
-        pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty(),
-        Integer.toUnsignedLong(uid),
-        Integer.toUnsignedLong(gid));
-  }
-
   /**
    * Reads the peer credentials of a connected {@code AF_UNIX} socket descriptor owned by someone
    * else: a Netty channel's {@code fd().intValue()}, an inherited descriptor. The descriptor is
@@ -73,8 +65,7 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
       throw new IllegalArgumentException("file descriptor is negative: " + fd);
     }
     Platform.ensureSupported();
-    int[] ucred = Credentials.peerCred(fd);
-    return fromUcred(ucred[0], ucred[1], ucred[2]);
+    return Credentials.read(fd);
   }
 
   /** The credentials of this process: its pid, effective uid and effective gid. */

@@ -150,18 +150,12 @@ public final class UnixConnection implements ByteChannel {
   }
 
   static PeerCredentials readPeerCredentials(NativeSocket socket) throws IOException {
-    int[] ucred = new int[3];
     int fd = socket.acquire();
-    int rc;
     try {
-      rc = Credentials.peerCred(fd, ucred);
+      return Credentials.read(fd);
     } finally {
       socket.release();
     }
-    if (rc < 0) {
-      throw Errno.peerCredentialsException(-rc, "fd=" + fd);
-    }
-    return PeerCredentials.fromUcred(ucred[0], ucred[1], ucred[2]);
   }
 
   /**

@@ -362,19 +362,19 @@ public final class UnixListener implements AutoCloseable {
   private UnixConnection acceptOne() throws IOException {
     byte[] peer = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
     int[] length = new int[1];
-    int[] ucred = new int[3];
     while (true) {
       int fd = socket.accept(peer, length);
-      int fault = credentialReadFault;
-      int rc = fault != 0 ? -fault : Credentials.peerCred(fd, ucred);
-      if (rc < 0) {
+      PeerCredentials credentials;
+      try {
+        int fault = credentialReadFault;
+        if (fault != 0) {
+          throw Errno.peerCredentialsException(fault, "fd=" + fd);
+        }
+        credentials = Credentials.read(fd);
+      } catch (PeerCredentialsException e) {
         LibC.close(fd);
         credentialFailures.incrementAndGet();
-        LOG.log(
-            Level.WARNING,
-            "refused a connection on {0}: {1}",
-            address,
-            Errno.message("getsockopt(SO_PEERCRED)", -rc, "fd=" + fd));
+        LOG.log(Level.WARNING, "refused a connection on {0}: {1}", address, e.getMessage());
         continue;
       }
       UnixSocketAddress remote =
@@ -382,11 +382,7 @@ public final class UnixListener implements AutoCloseable {
               ? UnixSocketAddress.unnamed()
               : UnixSocketAddress.fromSockaddr(java.util.Arrays.copyOf(peer, length[0]));
       UnixConnection connection =
-          new UnixConnection(
-              NativeSocket.adopt(fd),
-              PeerCredentials.fromUcred(ucred[0], ucred[1], ucred[2]),
-              address,
-              remote);
+          new UnixConnection(NativeSocket.adopt(fd), credentials, address, remote);
       accepted.add(connection);
       if (accepted.size() >= pruneAt) { // forget closed connections; amortized O(1) per accept
         accepted.removeIf(c -> !c.isOpen());
