@@ -10,16 +10,13 @@ import dev.peercred.internal.linux.SocketAddresses;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;
-import java.net.ConnectException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,7 +57,10 @@ public final class UnixListener implements AutoCloseable {
   private final NativeSocket socket;
   private final UnixSocketAddress address;
   private final ListenerOptions options;
-  private final Object fileKey;
+
+  /** The socket file this listener bound and removes on close; null without one. */
+  private final SocketFile file;
+
   private final AtomicLong credentialFailures = new AtomicLong();
 
   /** One waiter per descriptor and poller: concurrent accepts take turns. */
@@ -82,11 +82,11 @@ public final class UnixListener implements AutoCloseable {
   volatile int credentialReadFault;
 
   private UnixListener(
-      NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
+      NativeSocket socket, UnixSocketAddress address, ListenerOptions options, SocketFile file) {
     this.socket = socket;
     this.address = address;
     this.options = options;
-    this.fileKey = fileKey;
+    this.file = file;
   }
 
   /**
@@ -151,7 +151,9 @@ public final class UnixListener implements AutoCloseable {
               + " check peer credentials instead");
     }
     if (path != null && options.replaceStaleSocket()) {
-      removeStaleSocket(address, path);
+      if (SocketFile.removeIfStale(path)) {
+        LOG.log(Level.DEBUG, "removed stale socket {0}", path);
+      }
     }
     if (path != null && options.setsPermissions()) {
       return bindPrivately(address, path, options);
@@ -173,7 +175,7 @@ public final class UnixListener implements AutoCloseable {
       }
       throw e;
     }
-    return new UnixListener(socket, address, options, path != null ? fileKey(path) : null);
+    return new UnixListener(socket, address, options, path != null ? boundFile(path) : null);
   }
 
   /**
@@ -221,14 +223,14 @@ public final class UnixListener implements AutoCloseable {
           throw Errno.bindException("chmod", -rc, privateSocket.toString());
         }
       }
-      Object fileKey = fileKey(privateSocket);
+      SocketFile file;
       try {
-        Files.createLink(path, privateSocket);
+        file = SocketFile.of(privateSocket).linkAs(path);
       } catch (FileAlreadyExistsException e) {
         throw new AddressInUseException(
             address, "address already in use: a file appeared at " + path + " while binding");
       }
-      UnixListener listener = new UnixListener(socket, address, options, fileKey);
+      UnixListener listener = new UnixListener(socket, address, options, file);
       socket = null;
       return listener;
     } finally {
@@ -265,56 +267,6 @@ public final class UnixListener implements AutoCloseable {
     }
   }
 
-  /** Removes the socket file at {@code path} if no server answers there; leaves anything else. */
-  private static void removeStaleSocket(UnixSocketAddress address, Path path) throws IOException {
-    Map<String, Object> attributes;
-    try {
-      attributes = Files.readAttributes(path, "unix:mode,dev,ino", LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return;
-    } catch (UnsupportedOperationException | IllegalArgumentException e) {
-      return; // no unix attribute view: leave the decision to bind(2)
-    }
-    int mode = (Integer) attributes.get("mode");
-    if ((mode & 0xF000) != 0xC000) { // S_IFMT, S_IFSOCK
-      throw new BindException(
-          "cannot bind "
-              + path
-              + ": a "
-              + fileType(mode)
-              + " that is not a socket is in the way (left untouched)");
-    }
-    Object probed = attributes.get("dev") + ":" + attributes.get("ino");
-    try (UnixConnection probe = UnixConnection.connect(address, Duration.ofSeconds(1))) {
-      throw new AddressInUseException(
-          address, "address already in use: a server is listening at " + path);
-    } catch (ConnectException e) {
-      if (SystemCallError.of(e).filter(f -> f.errno() == Errno.ECONNREFUSED).isPresent()) {
-        // Only the socket that was probed: if something else has been put there since, keep it.
-        if (probed.equals(fileKey(path))) {
-          Files.deleteIfExists(path);
-          LOG.log(Level.DEBUG, "removed stale socket {0}", path);
-        }
-      }
-      // Other errors (EACCES, ...): leave the file; bind(2) reports what is wrong.
-    } catch (PeerCredentialsException e) {
-      throw new AddressInUseException(
-          address, "address already in use: a server is listening at " + path);
-    }
-  }
-
-  private static String fileType(int mode) {
-    return switch (mode & 0xF000) {
-      case 0x8000 -> "regular file";
-      case 0x4000 -> "directory";
-      case 0xA000 -> "symbolic link";
-      case 0x1000 -> "FIFO";
-      case 0x2000 -> "character device";
-      case 0x6000 -> "block device";
-      default -> "file";
-    };
-  }
-
   /**
    * Wraps an inherited listening descriptor (already checked, non-blocking and close-on-exec). The
    * listener never removes a file on close: the file belongs to whoever created the socket.
@@ -325,11 +277,12 @@ public final class UnixListener implements AutoCloseable {
         socket, address, ListenerOptions.defaults().withRemoveOnClose(false), null);
   }
 
-  private static Object fileKey(Path path) {
+  /** The file just bound at {@code path}; null (never removed on close) if it cannot be read. */
+  private static SocketFile boundFile(Path path) {
     try {
-      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-      return a.get("dev") + ":" + a.get("ino");
-    } catch (IOException | RuntimeException e) {
+      return SocketFile.of(path);
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "{0} will not be removed on close: {1}", path, e.toString());
       return null;
     }
   }
@@ -475,15 +428,15 @@ public final class UnixListener implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (socket.close() && options.removeOnClose() && fileKey != null) {
-      Path path = address.path().orElseThrow();
-      if (fileKey.equals(fileKey(path))) {
-        try {
-          Files.deleteIfExists(path);
-        } catch (IOException e) {
-          LOG.log(Level.WARNING, "could not remove socket file {0}: {1}", path, e.toString());
-        }
-      }
+    socket.close(options.removeOnClose() && file != null ? this::removeFile : null);
+  }
+
+  /** Runs while the socket is still open, so that no other file can have its inode yet. */
+  private void removeFile() {
+    try {
+      file.deleteIfUnchanged();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "could not remove socket file {0}: {1}", file.path(), e.toString());
     }
   }
 

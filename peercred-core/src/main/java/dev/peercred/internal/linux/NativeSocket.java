@@ -92,7 +92,24 @@ public final class NativeSocket {
    * @return true if this call closed it, false if it was already closed
    */
   public boolean close() {
-    return descriptor.close(() -> Poller.wakeupAll(fd));
+    return close(null);
+  }
+
+  /**
+   * Closes the socket like {@link #close()}, running {@code whileOpen} (if not null, and only in
+   * the call that closes it) after its waiters are woken and before the descriptor is actually
+   * closed: a listener removes its socket file there, while the file's inode is still its own.
+   *
+   * @return true if this call closed it, false if it was already closed
+   */
+  public boolean close(Runnable whileOpen) {
+    return descriptor.close(
+        () -> {
+          Poller.wakeupAll(fd);
+          if (whileOpen != null) {
+            whileOpen.run();
+          }
+        });
   }
 
   /**
