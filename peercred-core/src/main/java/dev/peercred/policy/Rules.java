@@ -5,7 +5,7 @@ import dev.peercred.PeerIdentity;
 import dev.peercred.PeerProcess;
 import dev.peercred.PeerProcessGoneException;
 import dev.peercred.internal.linux.Credentials;
-import dev.peercred.internal.linux.NameLookup;
+import dev.peercred.internal.linux.Nss;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -33,7 +33,6 @@ final class Rules {
   private Rules() {}
 
   static final long MAX_ID = 0xFFFF_FFFEL; // (uid_t) -1 is never an id
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}\\$?");
   private static final Pattern DIGITS = Pattern.compile("[0-9]+");
   private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
   private static final int MAX_ANCESTORS = 4096;
@@ -64,17 +63,14 @@ final class Rules {
     return List.of(names).stream().distinct().toList();
   }
 
-  /** Returns a message if {@code name} is not a valid user or group name, else null. */
+  /**
+   * Returns a message if {@code name} is not a valid user or group name, else null. All digits is a
+   * valid name elsewhere, but a rule takes it for a mistaken id.
+   */
   static String nameProblem(String what, String name) {
-    if (name == null || name.isEmpty()) {
-      return what + " name is empty";
-    }
-    if (!NAME.matcher(name).matches()) {
-      return "not a valid "
-          + what
-          + " name: '"
-          + name
-          + "' (letters, digits, '_', '.', '-', at most 256, optional final '$')";
+    String problem = Nss.nameProblem(what, name);
+    if (problem != null) {
+      return problem;
     }
     if (DIGITS.matcher(name).matches()) {
       return what
@@ -317,7 +313,7 @@ final class Rules {
       }
       List<String> unknown = new ArrayList<>();
       for (String name : names) {
-        OptionalLong uid = NameLookup.uidOf(name);
+        OptionalLong uid = Nss.uidOf(name);
         if (uid.isEmpty()) {
           unknown.add(name);
         } else if (uid.getAsLong() == c.uid()) {
@@ -342,7 +338,7 @@ final class Rules {
       List<Long> gids = new ArrayList<>();
       List<String> unknown = new ArrayList<>();
       for (String name : names) {
-        OptionalLong gid = NameLookup.gidOf(name);
+        OptionalLong gid = Nss.gidOf(name);
         if (gid.isEmpty()) {
           unknown.add(name);
         } else {
