@@ -79,22 +79,29 @@ public final class Lifecycle {
 
   /** Sets or clears {@code FD_CLOEXEC}; returns 0 or {@code -errno}. */
   public static int setCloseOnExec(int fd, boolean on) {
-    int flags = LibC.getDescriptorFlags(fd);
-    if (flags < 0) {
-      return flags;
-    }
-    int wanted = on ? flags | LibC.FD_CLOEXEC : flags & ~LibC.FD_CLOEXEC;
-    return wanted == flags ? 0 : Math.min(0, LibC.setDescriptorFlags(fd, wanted));
+    return setFlag(fd, false, LibC.FD_CLOEXEC, on);
   }
 
   /** Sets or clears {@code O_NONBLOCK}; returns 0 or {@code -errno}. */
   public static int setNonBlocking(int fd, boolean on) {
-    int flags = LibC.getStatusFlags(fd);
+    return setFlag(fd, true, LibC.O_NONBLOCK, on);
+  }
+
+  /**
+   * Sets or clears {@code flag} among the file status flags ({@code status}) or the file descriptor
+   * flags of {@code fd}, calling {@code fcntl} to set only if it changes.
+   */
+  private static int setFlag(int fd, boolean status, int flag, boolean on) {
+    int flags = status ? LibC.getStatusFlags(fd) : LibC.getDescriptorFlags(fd);
     if (flags < 0) {
       return flags;
     }
-    int wanted = on ? flags | LibC.O_NONBLOCK : flags & ~LibC.O_NONBLOCK;
-    return wanted == flags ? 0 : Math.min(0, LibC.setStatusFlags(fd, wanted));
+    int wanted = on ? flags | flag : flags & ~flag;
+    if (wanted == flags) {
+      return 0;
+    }
+    return Math.min(
+        0, status ? LibC.setStatusFlags(fd, wanted) : LibC.setDescriptorFlags(fd, wanted));
   }
 
   /** Reads an int socket option of a raw descriptor into {@code out[0]}; 0 or {@code -errno}. */
