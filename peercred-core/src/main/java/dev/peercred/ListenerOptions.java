@@ -117,6 +117,8 @@ public record ListenerOptions(
   /**
    * These options with the socket file's owner.
    *
+   * @param uid the owner's uid
+   * @return these options with that owner
    * @throws IllegalArgumentException if {@code uid} is outside 0 to 4294967294
    */
   public ListenerOptions withOwner(long uid) {
@@ -127,6 +129,8 @@ public record ListenerOptions(
   /**
    * These options with the socket file's group.
    *
+   * @param gid the group's gid
+   * @return these options with that group
    * @throws IllegalArgumentException if {@code gid} is outside 0 to 4294967294
    */
   public ListenerOptions withGroup(long gid) {

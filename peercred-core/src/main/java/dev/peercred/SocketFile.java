@@ -133,7 +133,11 @@ public final class SocketFile {
     return new SocketFile(link, device, inode);
   }
 
-  /** The path this file was found at. */
+  /**
+   * The path this file was found at.
+   *
+   * @return the path given to {@link #of(Path)}
+   */
   public Path path() {
     return path;
   }

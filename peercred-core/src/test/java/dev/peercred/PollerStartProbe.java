@@ -22,7 +22,9 @@ public final class PollerStartProbe {
   private PollerStartProbe() {}
 
   public static void main(String[] args) throws Exception {
-    preloadPeercredClasses(); // at the limit no class file can be opened
+    // Runs from class directories, where every class loaded later needs a descriptor of its own
+    // (from a jar it would not): load them all while descriptors are left.
+    preloadPeercredClasses();
     ConnectionPair pair = UnixConnection.pair();
     UnixConnection reader = pair.first();
     List<ConnectionPair> filler = new ArrayList<>();

@@ -95,6 +95,24 @@ public final class Errno {
     define(115, "EINPROGRESS", "Operation now in progress");
   }
 
+  static {
+    // Load the exception classes with this one: at EMFILE no class file can be opened from a class
+    // directory, and reporting that very error must not need one. (Never fails this class: what
+    // cannot be loaded now is loaded at first use.)
+    try {
+      Class<?>[] loaded = {
+        SocketFailure.class,
+        ConnectFailure.class,
+        BindFailure.class,
+        IoFailure.class,
+        AddressInUseFailure.class,
+        PeerCredentialsFailure.class
+      };
+    } catch (LinkageError e) {
+      // loaded when first thrown
+    }
+  }
+
   /** The symbolic name, such as {@code EPIPE}; {@code errno 200} for a number it does not know. */
   public static String name(int errno) {
     String[] entry = errno >= 0 && errno < TABLE.length ? TABLE[errno] : null;

@@ -22,8 +22,8 @@ public final class NativeSocket {
   private static final long NO_DEADLINE = 0;
 
   static {
-    // Load the error table before it is needed: at EMFILE no class file can be opened (from a
-    // class directory), and reporting that very error must not need one.
+    // Load the error table and exceptions before they are needed: at EMFILE no class file can be
+    // opened (from a class directory), and reporting that very error must not need one.
     Errno.name(Errno.EMFILE);
   }
 
