@@ -164,8 +164,8 @@ public final class UnixListener implements AutoCloseable {
       socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), address.toString());
     } catch (IOException | RuntimeException | Error e) {
       socket.close();
-      if (e instanceof SystemCallError failed
-          && failed.call().equals("bind")
+      if (e instanceof BindException
+          && e instanceof SystemCallError failed
           && failed.errno() == Errno.EADDRINUSE) {
         throw Errno.addressInUse(
             address,
