@@ -56,18 +56,55 @@ final class Children {
 
   /**
    * What each open descriptor of this process points to, as {@code fd -> target}, after one
-   * connection has been made and closed, so that descriptors opened once per process (the pollers'
-   * epoll instances) are part of the baseline.
+   * connection has been made and closed and a read and a write on it have had to wait, so that
+   * descriptors opened once per process (the epoll instances of the pollers, which start at the
+   * first wait that needs them) are part of the baseline.
    */
-  static java.util.Map<Integer, String> baselineDescriptors() throws IOException {
+  static java.util.Map<Integer, String> baselineDescriptors() throws Exception {
     var name = UnixSocketAddress.ofAbstract("peercred-warm-up-" + ProcessHandle.current().pid());
     try (UnixListener listener = UnixListener.bind(name, ListenerOptions.defaults());
         UnixConnection client = UnixConnection.connect(name, java.time.Duration.ZERO);
         UnixConnection server = listener.accept()) {
+      Thread reader = Thread.ofPlatform().start(() -> readQuietly(server));
+      awaitParked(reader); // in the read poller
       client.writeFully(new byte[1], 0, 1);
-      server.inputStream().read();
+      reader.join();
+      Thread writer =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      while (true) {
+                        client.writeFully(new byte[64 * 1024], 0, 64 * 1024);
+                      }
+                    } catch (IOException e) {
+                      // closed below, once it waited in the write poller
+                    }
+                  });
+      awaitParked(writer);
+      client.close();
+      writer.join();
     }
     return descriptors();
+  }
+
+  private static void readQuietly(UnixConnection connection) {
+    try {
+      connection.inputStream().read();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Waits up to 20 s until {@code thread} is parked without a timeout. */
+  private static void awaitParked(Thread thread) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (thread.getState() != Thread.State.WAITING) {
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError(thread + " did not wait: " + thread.getState());
+      }
+      Thread.onSpinWait();
+    }
   }
 
   /** What each open descriptor of this process points to, as {@code fd -> target}. */
