@@ -1,12 +1,17 @@
 package dev.peercred;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /** Starts Java programs of this test class path in child processes, optionally as another user. */
@@ -48,6 +53,23 @@ final class ChildJvm {
     command.add(main.getName());
     command.addAll(List.of(args));
     return command;
+  }
+
+  /**
+   * Runs {@code command} (its standard error joined to its output) until it exits, at most 60 s,
+   * and returns its output lines; fails, showing the output, if it does not exit 0 in time.
+   */
+  static List<String> outputOf(List<String> command) throws Exception {
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output;
+    try {
+      output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "did not exit: " + command + "\n" + output);
+    } finally {
+      child.destroyForcibly();
+    }
+    assertEquals(0, child.exitValue(), output);
+    return output.lines().toList();
   }
 
   static Process start(List<String> prefix, Class<?> main, String... args) throws IOException {

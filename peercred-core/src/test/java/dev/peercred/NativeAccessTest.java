@@ -3,11 +3,9 @@ package dev.peercred;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,17 +40,8 @@ class NativeAccessTest {
     command.addAll(options);
     command.add(dir.resolve("probe.sock").toString());
     command.addAll(List.of(arguments));
-    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output;
-    try {
-      output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "probe did not exit");
-    } finally {
-      child.destroyForcibly();
-    }
-    assertEquals(0, child.exitValue(), output);
-    List<String> lines = output.lines().toList();
-    assertEquals("done", lines.getLast(), output);
+    List<String> lines = ChildJvm.outputOf(command);
+    assertEquals("done", lines.getLast(), lines.toString());
     return lines;
   }
 

@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
@@ -54,16 +52,7 @@ class NssTest {
         new ArrayList<>(ChildJvm.javaCommand(NssProbe.class, mode, groupFile.toString()));
     java.addAll(1, List.of(jvmOptions));
     command.addAll(java);
-    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output;
-    try {
-      output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "probe did not exit: " + output);
-    } finally {
-      child.destroyForcibly();
-    }
-    assertEquals(0, child.exitValue(), output);
-    return output.lines().toList();
+    return ChildJvm.outputOf(command);
   }
 
   /**

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -28,16 +26,8 @@ class PollerStartTest {
         "SKIPPED LOUDLY: prlimit (util-linux) is missing; it sets the child's descriptor limit");
     List<String> command = new ArrayList<>(List.of("/usr/bin/prlimit", "--nofile=256:256"));
     command.addAll(ChildJvm.javaCommand(PollerStartProbe.class));
-    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output;
-    try {
-      output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "probe did not exit: " + output);
-    } finally {
-      child.destroyForcibly();
-    }
-    List<String> lines = output.lines().toList();
-    assertEquals(0, child.exitValue(), output);
+    List<String> lines = ChildJvm.outputOf(command);
+    String output = String.join("\n", lines);
     assertEquals("exhausted EMFILE", lines.get(0), output);
     for (int attempt = 1; attempt <= 2; attempt++) {
       String line = lines.get(attempt);
