@@ -167,7 +167,7 @@ final class LinuxPeerProcess implements PeerProcess {
     if (rc == -Errno.ESRCH) {
       return false;
     }
-    throw new IOException(Errno.message("pidfd_send_signal", -rc, "pid=" + pid));
+    throw Errno.ioException("pidfd_send_signal", -rc, "pid=" + pid);
   }
 
   private interface ProcRead<T> {
@@ -273,7 +273,7 @@ final class LinuxPeerProcess implements PeerProcess {
           continue; // the parent exited: we have been or are being reparented
         }
         if (fd < 0) {
-          throw new IOException(Errno.message("pidfd_open", -fd, "pid=" + ppid));
+          throw Errno.ioException("pidfd_open", -fd, "pid=" + ppid);
         }
         try {
           candidate = open(ppid, fd);

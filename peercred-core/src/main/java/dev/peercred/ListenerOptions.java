@@ -1,5 +1,8 @@
 package dev.peercred;
 
+import dev.peercred.internal.linux.Nss;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -26,9 +29,9 @@ import java.util.OptionalLong;
  *     listener created
  * @param mode the socket file's permission bits, 0 to {@code 0777}; empty for the umask default
  * @param owner the socket file's owner uid (changing it needs {@code CAP_CHOWN}); empty to keep
- *     ours
+ *     ours; {@link #withOwner(String)} takes a user name
  * @param group the socket file's group gid (a group we belong to, or any with {@code CAP_CHOWN});
- *     empty to keep ours
+ *     empty to keep ours; {@link #withGroup(String)} takes a group name
  */
 public record ListenerOptions(
     int backlog,
@@ -114,6 +117,8 @@ public record ListenerOptions(
   /**
    * These options with the socket file's owner.
    *
+   * @param uid the owner's uid
+   * @return these options with that owner
    * @throws IllegalArgumentException if {@code uid} is outside 0 to 4294967294
    */
   public ListenerOptions withOwner(long uid) {
@@ -124,11 +129,81 @@ public record ListenerOptions(
   /**
    * These options with the socket file's group.
    *
+   * @param gid the group's gid
+   * @return these options with that group
    * @throws IllegalArgumentException if {@code gid} is outside 0 to 4294967294
    */
   public ListenerOptions withGroup(long gid) {
     return new ListenerOptions(
         backlog, replaceStaleSocket, removeOnClose, mode, owner, OptionalLong.of(gid));
+  }
+
+  /**
+   * These options with the socket file's owner given as text, as a command line or a configuration
+   * file has it: a user name, resolved now through the system's user database (NSS, so LDAP, SSSD
+   * and systemd users count, as for {@code id(1)}), or a uid in decimal.
+   *
+   * @param userNameOrId a user name such as {@code "backup"}, or a uid from 0 to 4294967294 such as
+   *     {@code "34"}
+   * @return these options with that owner
+   * @throws IllegalArgumentException if no user has that name ({@code no user named 'x'}), or the
+   *     value is neither a valid user name nor a uid in range (the message names the value)
+   * @throws java.io.UncheckedIOException if the user database cannot be read
+   * @throws UnsupportedOperationException if a name must be looked up where peercred cannot call
+   *     the C library (another platform, native access denied)
+   */
+  public ListenerOptions withOwner(String userNameOrId) {
+    return withOwner(id("owner", false, userNameOrId));
+  }
+
+  /**
+   * These options with the socket file's group given as text: a group name, resolved now through
+   * the system's group database (NSS), or a gid in decimal.
+   *
+   * @param groupNameOrId a group name such as {@code "docker"}, or a gid from 0 to 4294967294
+   * @return these options with that group
+   * @throws IllegalArgumentException if no group has that name ({@code no group named 'x'}), or the
+   *     value is neither a valid group name nor a gid in range (the message names the value)
+   * @throws java.io.UncheckedIOException if the group database cannot be read
+   * @throws UnsupportedOperationException if a name must be looked up where peercred cannot call
+   *     the C library (another platform, native access denied)
+   */
+  public ListenerOptions withGroup(String groupNameOrId) {
+    return withGroup(id("group", true, groupNameOrId));
+  }
+
+  /** The id {@code value} stands for: itself if decimal digits, else the id of that name. */
+  private static long id(String option, boolean group, String value) {
+    Objects.requireNonNull(value, option);
+    String what = group ? "group" : "user";
+    if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      long id = value.length() <= 10 ? Long.parseLong(value) : Long.MAX_VALUE;
+      if (id > MAX_ID) {
+        throw new IllegalArgumentException(
+            option
+                + " "
+                + (group ? "gid" : "uid")
+                + " must be within 0 and "
+                + MAX_ID
+                + ", was "
+                + value);
+      }
+      return id;
+    }
+    String problem = Nss.nameProblem(what, value);
+    if (problem != null) {
+      throw new IllegalArgumentException("invalid " + option + ": " + problem);
+    }
+    OptionalLong id;
+    try {
+      id = group ? Nss.gidOf(value) : Nss.uidOf(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot look up " + what + " '" + value + "' for the " + option + ": " + e.getMessage(),
+          e);
+    }
+    return id.orElseThrow(
+        () -> new IllegalArgumentException("no " + what + " named '" + value + "'"));
   }
 
   /** True when a mode, owner or group is set, so binding goes through a private directory. */

@@ -53,14 +53,6 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
     }
   }
 
-  /** Builds credentials from the raw {@code struct ucred} fields. */
-  static PeerCredentials fromUcred(int pid, int uid, int gid) {
-    return new PeerCredentials(
-        pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty(),
-        Integer.toUnsignedLong(uid),
-        Integer.toUnsignedLong(gid));
-  }
-
   /**
    * Reads the peer credentials of a connected {@code AF_UNIX} socket descriptor owned by someone
    * else: a Netty channel's {@code fd().intValue()}, an inherited descriptor. The descriptor is
@@ -76,12 +68,7 @@ public record PeerCredentials(OptionalLong pid, long uid, long gid) {
       throw new IllegalArgumentException("file descriptor is negative: " + fd);
     }
     Platform.ensureSupported();
-    try {
-      int[] ucred = Credentials.peerCred(fd);
-      return fromUcred(ucred[0], ucred[1], ucred[2]);
-    } catch (IOException e) {
-      throw new PeerCredentialsException(e.getMessage(), e);
-    }
+    return Credentials.read(fd);
   }
 
   /**

@@ -57,17 +57,61 @@ public final class PeerIdentity implements AutoCloseable {
   private final SocketAccess socket;
 
   private final ReentrantLock lock = new ReentrantLock();
-  private List<Long> groups;
-  private IOException groupsFailure;
-  private Optional<String> label;
-  private IOException labelFailure;
-  private boolean processResolved;
-  private LinuxPeerProcess process;
-  private IOException processFailure;
+  private final Kept<List<Long>> groups = new Kept<>();
+  private final Kept<Optional<String>> label = new Kept<>();
+  private final Kept<LinuxPeerProcess> process = new Kept<>(); // null value: no process to pin
   private boolean closed;
 
   /** Tests turn this off to exercise the fallback of kernels before 6.5. */
   volatile boolean usePeerPidfd = true;
+
+  /** Reads one value about the peer. */
+  private interface Read<T> {
+    T read() throws IOException;
+  }
+
+  /**
+   * A value read about the peer on first use and then kept, or the failure to read it, kept too so
+   * that every later call fails the same way. Guarded by the identity's lock.
+   */
+  private final class Kept<T> {
+    private boolean read;
+    private T value;
+    private IOException failure;
+
+    T get(Read<T> reader) throws IOException {
+      lock.lock();
+      try {
+        if (!read) {
+          if (closed) {
+            throw new ClosedChannelException();
+          }
+          try {
+            value = reader.read();
+          } catch (IOException e) {
+            failure = e;
+          }
+          read = true;
+        }
+        if (failure != null) {
+          throw rethrow(failure);
+        }
+        return value;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    /** The value if it was read without failure; null otherwise. Reads nothing. */
+    T ifRead() {
+      lock.lock();
+      try {
+        return read && failure == null ? value : null;
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
 
   /** The socket's descriptor, held open between {@code acquire} and {@code release}. */
   private interface SocketAccess {
@@ -191,17 +235,17 @@ public final class PeerIdentity implements AutoCloseable {
     try {
       groups();
     } catch (IOException e) {
-      // kept in groupsFailure; groups() throws it again
+      // kept; groups() throws it again
     }
     try {
       securityLabel();
     } catch (IOException e) {
-      // kept in labelFailure
+      // kept; securityLabel() throws it again
     }
     try {
       process();
     } catch (IOException e) {
-      // kept in processFailure
+      // kept; process() throws it again
     }
     return this;
   }
@@ -255,31 +299,19 @@ public final class PeerIdentity implements AutoCloseable {
    *     before 4.13)
    */
   public List<Long> groups() throws IOException {
-    lock.lock();
-    try {
-      if (groups == null && groupsFailure == null) {
-        if (closed) {
-          throw new ClosedChannelException();
-        }
-        Identity.Result<int[]> result = socket.call(Identity::peerGroups);
-        if (result.isOk()) {
+    return groups.get(
+        () -> {
+          Identity.Result<int[]> result = socket.call(Identity::peerGroups);
+          if (!result.isOk()) {
+            throw Errno.socketException(
+                "getsockopt(SO_PEERGROUPS)", result.errno(), "peer " + credentials);
+          }
           List<Long> list = new ArrayList<>(result.value().length);
           for (int gid : result.value()) {
             list.add(Integer.toUnsignedLong(gid));
           }
-          groups = Collections.unmodifiableList(list);
-        } else {
-          groupsFailure =
-              Errno.exception("getsockopt(SO_PEERGROUPS)", result.errno(), "peer " + credentials);
-        }
-      }
-      if (groupsFailure != null) {
-        throw rethrow(groupsFailure);
-      }
-      return groups;
-    } finally {
-      lock.unlock();
-    }
+          return Collections.unmodifiableList(list);
+        });
   }
 
   /**
@@ -325,29 +357,18 @@ public final class PeerIdentity implements AutoCloseable {
    * @throws IOException if the kernel fails to give it (connection closed before the first read)
    */
   public Optional<String> securityLabel() throws IOException {
-    lock.lock();
-    try {
-      if (label == null && labelFailure == null) {
-        if (closed) {
-          throw new ClosedChannelException();
-        }
-        Identity.Result<String> result = socket.call(Identity::peerSecurityLabel);
-        if (result.isOk()) {
-          label = result.value().isEmpty() ? Optional.empty() : Optional.of(result.value());
-        } else if (result.errno() == Errno.ENOPROTOOPT) {
-          label = Optional.empty();
-        } else {
-          labelFailure =
-              Errno.exception("getsockopt(SO_PEERSEC)", result.errno(), "peer " + credentials);
-        }
-      }
-      if (labelFailure != null) {
-        throw rethrow(labelFailure);
-      }
-      return label;
-    } finally {
-      lock.unlock();
-    }
+    return label.get(
+        () -> {
+          Identity.Result<String> result = socket.call(Identity::peerSecurityLabel);
+          if (result.isOk()) {
+            return result.value().isEmpty() ? Optional.empty() : Optional.of(result.value());
+          }
+          if (result.errno() == Errno.ENOPROTOOPT) {
+            return Optional.empty(); // no security module gives labels
+          }
+          throw Errno.socketException(
+              "getsockopt(SO_PEERSEC)", result.errno(), "peer " + credentials);
+        });
   }
 
   /**
@@ -364,31 +385,9 @@ public final class PeerIdentity implements AutoCloseable {
    * @throws IOException if the connection is closed or the process cannot be read
    */
   public Optional<PeerProcess> process() throws IOException {
-    lock.lock();
-    try {
-      if (!processResolved) {
-        if (closed) {
-          throw new ClosedChannelException();
-        }
-        if (credentials.pid().isEmpty()) {
-          processResolved = true;
-        } else {
-          try {
-            process = openProcess(credentials.pid().getAsLong());
-            processResolved = true;
-          } catch (IOException e) {
-            processFailure = e;
-            processResolved = true;
-          }
-        }
-      }
-      if (processFailure != null) {
-        throw rethrow(processFailure);
-      }
-      return Optional.ofNullable(process);
-    } finally {
-      lock.unlock();
-    }
+    return Optional.<PeerProcess>ofNullable(
+        process.get(
+            () -> credentials.pid().isEmpty() ? null : openProcess(credentials.pid().getAsLong())));
   }
 
   /**
@@ -400,12 +399,7 @@ public final class PeerIdentity implements AutoCloseable {
    *     is not visible here
    */
   public Optional<PeerProcess> resolvedProcess() {
-    lock.lock();
-    try {
-      return Optional.ofNullable(process);
-    } finally {
-      lock.unlock();
-    }
+    return Optional.ofNullable(process.ifRead());
   }
 
   private LinuxPeerProcess openProcess(long pid) throws IOException {
@@ -419,7 +413,8 @@ public final class PeerIdentity implements AutoCloseable {
         case Errno.ESRCH, Errno.EINVAL ->
             throw new PeerProcessGoneException(
                 "peer process " + pid + " exited before it could be pinned");
-        default -> throw Errno.exception("getsockopt(SO_PEERPIDFD)", -pidfd, "peer " + credentials);
+        default ->
+            throw Errno.socketException("getsockopt(SO_PEERPIDFD)", -pidfd, "peer " + credentials);
       }
     }
     return LinuxPeerProcess.open(pid, -1);
@@ -433,14 +428,7 @@ public final class PeerIdentity implements AutoCloseable {
    * @throws UncheckedIOException if the name service fails
    */
   public Optional<String> userName() {
-    if (!credentials.isUidMapped()) {
-      return Optional.empty();
-    }
-    try {
-      return Nss.userName(credentials.uid());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return credentials.isUidMapped() ? name(false, credentials.uid()) : Optional.empty();
   }
 
   /**
@@ -450,11 +438,12 @@ public final class PeerIdentity implements AutoCloseable {
    * @throws UncheckedIOException if the name service fails
    */
   public Optional<String> groupName() {
-    if (!credentials.isGidMapped()) {
-      return Optional.empty();
-    }
+    return credentials.isGidMapped() ? name(true, credentials.gid()) : Optional.empty();
+  }
+
+  private static Optional<String> name(boolean group, long id) {
     try {
-      return Nss.groupName(credentials.gid());
+      return group ? Nss.groupName(id) : Nss.userName(id);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -483,8 +472,8 @@ public final class PeerIdentity implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      if (process != null) {
-        process.close();
+      if (process.value != null) {
+        process.value.close();
       }
     } finally {
       lock.unlock();

@@ -7,6 +7,7 @@ import dev.peercred.internal.linux.Lifecycle;
 import dev.peercred.internal.linux.NativeSocket;
 import dev.peercred.internal.linux.Platform;
 import java.io.IOException;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -329,7 +330,7 @@ public final class SocketActivation {
   /** Checks that the descriptor at {@code index} is a listening AF_UNIX stream socket. */
   private static void check(int index) throws SocketActivationException {
     int fd = FIRST_DESCRIPTOR + index;
-    if (LibC.fcntl(fd, LibC.F_GETFD, 0) < 0) {
+    if (LibC.getDescriptorFlags(fd) < 0) {
       throw new SocketActivationException(Reason.NOT_A_SOCKET, describe(index) + " is not open");
     }
     int[] value = new int[1];
@@ -339,16 +340,12 @@ public final class SocketActivation {
           Reason.NOT_A_SOCKET, describe(index) + " is not a socket (a file, pipe or device)");
     }
     if (rc < 0) {
-      throw new SocketActivationException(
-          Reason.NOT_A_SOCKET,
-          describe(index) + ": " + Errno.message("getsockopt(SO_DOMAIN)", -rc, "fd=" + fd));
+      throw optionUnreadable(index, "SO_DOMAIN", -rc);
     }
     int domain = value[0];
     rc = Lifecycle.intOption(fd, LibC.SO_TYPE, value);
     if (rc < 0) {
-      throw new SocketActivationException(
-          Reason.NOT_A_SOCKET,
-          describe(index) + ": " + Errno.message("getsockopt(SO_TYPE)", -rc, "fd=" + fd));
+      throw optionUnreadable(index, "SO_TYPE", -rc);
     }
     int type = value[0];
     if (domain != LibC.AF_UNIX || type != LibC.SOCK_STREAM) {
@@ -364,9 +361,7 @@ public final class SocketActivation {
     }
     rc = Lifecycle.intOption(fd, LibC.SO_ACCEPTCONN, value);
     if (rc < 0) {
-      throw new SocketActivationException(
-          Reason.NOT_A_SOCKET,
-          describe(index) + ": " + Errno.message("getsockopt(SO_ACCEPTCONN)", -rc, "fd=" + fd));
+      throw optionUnreadable(index, "SO_ACCEPTCONN", -rc);
     }
     if (value[0] == 0) {
       throw new SocketActivationException(
@@ -376,14 +371,26 @@ public final class SocketActivation {
     }
   }
 
+  /** A socket option of the descriptor at {@code index} could not be read. */
+  private static SocketActivationException optionUnreadable(int index, String option, int errno) {
+    SocketException cause =
+        Errno.socketException(
+            "getsockopt(" + option + ")", errno, "fd=" + (FIRST_DESCRIPTOR + index));
+    var e =
+        new SocketActivationException(
+            Reason.NOT_A_SOCKET, describe(index) + ": " + cause.getMessage());
+    e.initCause(cause);
+    return e;
+  }
+
   private static UnixListener take(int index) throws IOException {
     int fd = FIRST_DESCRIPTOR + index;
     int rc = Lifecycle.setCloseOnExec(fd, true);
     if (rc == 0) {
-      rc = Lifecycle.setNonBlocking(fd);
+      rc = Lifecycle.setNonBlocking(fd, true);
     }
     if (rc < 0) {
-      throw Errno.exception("fcntl", -rc, describe(index));
+      throw Errno.socketException("fcntl", -rc, describe(index));
     }
     claimed[index] = true;
     return UnixListener.adopt(NativeSocket.adopt(fd));

@@ -1,6 +1,7 @@
 package dev.peercred;
 
 import dev.peercred.internal.linux.Credentials;
+import dev.peercred.internal.linux.Errno;
 import dev.peercred.internal.linux.LibC;
 import dev.peercred.internal.linux.NativeSocket;
 import dev.peercred.internal.linux.Platform;
@@ -132,8 +133,7 @@ public final class UnixConnection implements ByteChannel {
         LibC.socketpair(
             LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, fds);
     if (rc < 0) {
-      throw dev.peercred.internal.linux.Errno.exception(
-          "socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
+      throw Errno.socketException("socketpair(AF_UNIX, SOCK_STREAM)", -rc, null);
     }
     NativeSocket first = NativeSocket.adopt(fds[0]);
     NativeSocket second = NativeSocket.adopt(fds[1]);
@@ -155,19 +155,12 @@ public final class UnixConnection implements ByteChannel {
   }
 
   static PeerCredentials readPeerCredentials(NativeSocket socket) throws IOException {
-    int[] ucred = new int[3];
     int fd = socket.acquire();
-    int rc;
     try {
-      rc = Credentials.peerCred(fd, ucred);
+      return Credentials.read(fd);
     } finally {
       socket.release();
     }
-    if (rc < 0) {
-      throw new PeerCredentialsException(
-          dev.peercred.internal.linux.Errno.message("getsockopt(SO_PEERCRED)", -rc, "fd=" + fd));
-    }
-    return PeerCredentials.fromUcred(ucred[0], ucred[1], ucred[2]);
   }
 
   /**

@@ -10,16 +10,13 @@ import dev.peercred.internal.linux.SocketAddresses;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.BindException;
-import java.net.ConnectException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -60,7 +57,10 @@ public final class UnixListener implements Listener {
   private final NativeSocket socket;
   private final UnixSocketAddress address;
   private final ListenerOptions options;
-  private final Object fileKey;
+
+  /** The socket file this listener bound and removes on close; null without one. */
+  private final SocketFile file;
+
   private final AtomicLong credentialFailures = new AtomicLong();
 
   /** One waiter per descriptor and poller: concurrent accepts take turns. */
@@ -82,11 +82,11 @@ public final class UnixListener implements Listener {
   volatile int credentialReadFault;
 
   private UnixListener(
-      NativeSocket socket, UnixSocketAddress address, ListenerOptions options, Object fileKey) {
+      NativeSocket socket, UnixSocketAddress address, ListenerOptions options, SocketFile file) {
     this.socket = socket;
     this.address = address;
     this.options = options;
-    this.fileKey = fileKey;
+    this.file = file;
   }
 
   /**
@@ -151,7 +151,9 @@ public final class UnixListener implements Listener {
               + " check peer credentials instead");
     }
     if (path != null && options.replaceStaleSocket()) {
-      removeStaleSocket(address, path);
+      if (SocketFile.removeIfStale(path)) {
+        LOG.log(Level.DEBUG, "removed stale socket {0}", path);
+      }
     }
     if (path != null && options.setsPermissions()) {
       return bindPrivately(address, path, options);
@@ -160,23 +162,20 @@ public final class UnixListener implements Listener {
     NativeSocket socket = NativeSocket.openStream();
     try {
       socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), address.toString());
-    } catch (NativeSocket.BindFailure e) {
-      socket.close();
-      if (e.errno() == Errno.EADDRINUSE) {
-        throw new AddressInUseException(
-            address,
-            path != null
-                ? "address already in use: "
-                    + address
-                    + " (a server listens there, or a file is in the way)"
-                : "address already in use: " + address);
-      }
-      throw new BindException(e.getMessage());
     } catch (IOException | RuntimeException | Error e) {
       socket.close();
+      if (e instanceof BindException
+          && e instanceof SystemCallError failed
+          && failed.errno() == Errno.EADDRINUSE) {
+        throw Errno.addressInUse(
+            address,
+            path != null
+                ? address + ": a server listens there, or a file is in the way"
+                : address.toString());
+      }
       throw e;
     }
-    return new UnixListener(socket, address, options, path != null ? fileKey(path) : null);
+    return new UnixListener(socket, address, options, path != null ? boundFile(path) : null);
   }
 
   /**
@@ -206,43 +205,32 @@ public final class UnixListener implements Listener {
       }
       byte[] sockaddr = privateAddress.toSockaddr();
       socket = NativeSocket.openStream();
-      try {
-        socket.bindAndListen(
-            sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
-      } catch (NativeSocket.BindFailure e) {
-        throw new BindException(e.getMessage());
-      }
+      socket.bindAndListen(sockaddr, sockaddr.length, options.backlog(), privateSocket.toString());
       if (options.owner().isPresent() || options.group().isPresent()) {
         int uid = (int) options.owner().orElse(0xFFFF_FFFFL);
         int gid = (int) options.group().orElse(0xFFFF_FFFFL);
         int rc = Lifecycle.lchown(privateSocket, uid, gid);
         if (rc < 0) {
-          throw new BindException(
-              Errno.message(
-                  "lchown",
-                  -rc,
-                  "cannot give "
-                      + path
-                      + " owner "
-                      + options.owner()
-                      + " group "
-                      + options.group()));
+          throw Errno.bindException(
+              "lchown",
+              -rc,
+              "cannot give " + path + " owner " + options.owner() + " group " + options.group());
         }
       }
       if (options.mode().isPresent()) {
         int rc = Lifecycle.chmod(privateSocket, options.mode().getAsInt());
         if (rc < 0) {
-          throw new BindException(Errno.message("chmod", -rc, privateSocket.toString()));
+          throw Errno.bindException("chmod", -rc, privateSocket.toString());
         }
       }
-      Object fileKey = fileKey(privateSocket);
+      SocketFile file;
       try {
-        Files.createLink(path, privateSocket);
+        file = SocketFile.of(privateSocket).linkAs(path);
       } catch (FileAlreadyExistsException e) {
         throw new AddressInUseException(
             address, "address already in use: a file appeared at " + path + " while binding");
       }
-      UnixListener listener = new UnixListener(socket, address, options, fileKey);
+      UnixListener listener = new UnixListener(socket, address, options, file);
       socket = null;
       return listener;
     } finally {
@@ -279,56 +267,6 @@ public final class UnixListener implements Listener {
     }
   }
 
-  /** Removes the socket file at {@code path} if no server answers there; leaves anything else. */
-  private static void removeStaleSocket(UnixSocketAddress address, Path path) throws IOException {
-    Map<String, Object> attributes;
-    try {
-      attributes = Files.readAttributes(path, "unix:mode,dev,ino", LinkOption.NOFOLLOW_LINKS);
-    } catch (NoSuchFileException e) {
-      return;
-    } catch (UnsupportedOperationException | IllegalArgumentException e) {
-      return; // no unix attribute view: leave the decision to bind(2)
-    }
-    int mode = (Integer) attributes.get("mode");
-    if ((mode & 0xF000) != 0xC000) { // S_IFMT, S_IFSOCK
-      throw new BindException(
-          "cannot bind "
-              + path
-              + ": a "
-              + fileType(mode)
-              + " that is not a socket is in the way (left untouched)");
-    }
-    Object probed = attributes.get("dev") + ":" + attributes.get("ino");
-    try (UnixConnection probe = UnixConnection.connect(address, Duration.ofSeconds(1))) {
-      throw new AddressInUseException(
-          address, "address already in use: a server is listening at " + path);
-    } catch (ConnectException e) {
-      if (e.getMessage() != null && e.getMessage().contains(Errno.name(Errno.ECONNREFUSED))) {
-        // Only the socket that was probed: if something else has been put there since, keep it.
-        if (probed.equals(fileKey(path))) {
-          Files.deleteIfExists(path);
-          LOG.log(Level.DEBUG, "removed stale socket {0}", path);
-        }
-      }
-      // Other errors (EACCES, ...): leave the file; bind(2) reports what is wrong.
-    } catch (PeerCredentialsException e) {
-      throw new AddressInUseException(
-          address, "address already in use: a server is listening at " + path);
-    }
-  }
-
-  private static String fileType(int mode) {
-    return switch (mode & 0xF000) {
-      case 0x8000 -> "regular file";
-      case 0x4000 -> "directory";
-      case 0xA000 -> "symbolic link";
-      case 0x1000 -> "FIFO";
-      case 0x2000 -> "character device";
-      case 0x6000 -> "block device";
-      default -> "file";
-    };
-  }
-
   /**
    * Wraps an inherited listening descriptor (already checked, non-blocking and close-on-exec). The
    * listener never removes a file on close: the file belongs to whoever created the socket.
@@ -339,11 +277,12 @@ public final class UnixListener implements Listener {
         socket, address, ListenerOptions.defaults().withRemoveOnClose(false), null);
   }
 
-  private static Object fileKey(Path path) {
+  /** The file just bound at {@code path}; null (never removed on close) if it cannot be read. */
+  private static SocketFile boundFile(Path path) {
     try {
-      Map<String, Object> a = Files.readAttributes(path, "unix:dev,ino", LinkOption.NOFOLLOW_LINKS);
-      return a.get("dev") + ":" + a.get("ino");
-    } catch (IOException | RuntimeException e) {
+      return SocketFile.of(path);
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "{0} will not be removed on close: {1}", path, e.toString());
       return null;
     }
   }
@@ -377,19 +316,19 @@ public final class UnixListener implements Listener {
   private UnixConnection acceptOne() throws IOException {
     byte[] peer = new byte[SocketAddresses.SOCKADDR_UN_SIZE];
     int[] length = new int[1];
-    int[] ucred = new int[3];
     while (true) {
       int fd = socket.accept(peer, length);
-      int fault = credentialReadFault;
-      int rc = fault != 0 ? -fault : Credentials.peerCred(fd, ucred);
-      if (rc < 0) {
+      PeerCredentials credentials;
+      try {
+        int fault = credentialReadFault;
+        if (fault != 0) {
+          throw Errno.peerCredentialsException(fault, "fd=" + fd);
+        }
+        credentials = Credentials.read(fd);
+      } catch (PeerCredentialsException e) {
         LibC.close(fd);
         credentialFailures.incrementAndGet();
-        LOG.log(
-            Level.WARNING,
-            "refused a connection on {0}: {1}",
-            address,
-            Errno.message("getsockopt(SO_PEERCRED)", -rc, "fd=" + fd));
+        LOG.log(Level.WARNING, "refused a connection on {0}: {1}", address, e.getMessage());
         continue;
       }
       UnixSocketAddress remote =
@@ -397,11 +336,7 @@ public final class UnixListener implements Listener {
               ? UnixSocketAddress.unnamed()
               : UnixSocketAddress.fromSockaddr(java.util.Arrays.copyOf(peer, length[0]));
       UnixConnection connection =
-          new UnixConnection(
-              NativeSocket.adopt(fd),
-              PeerCredentials.fromUcred(ucred[0], ucred[1], ucred[2]),
-              address,
-              remote);
+          new UnixConnection(NativeSocket.adopt(fd), credentials, address, remote);
       accepted.add(connection);
       if (accepted.size() >= pruneAt) { // forget closed connections; amortized O(1) per accept
         accepted.removeIf(c -> !c.isOpen());
@@ -497,15 +432,15 @@ public final class UnixListener implements Listener {
    */
   @Override
   public void close() {
-    if (socket.close() && options.removeOnClose() && fileKey != null) {
-      Path path = address.path().orElseThrow();
-      if (fileKey.equals(fileKey(path))) {
-        try {
-          Files.deleteIfExists(path);
-        } catch (IOException e) {
-          LOG.log(Level.WARNING, "could not remove socket file {0}: {1}", path, e.toString());
-        }
-      }
+    socket.close(options.removeOnClose() && file != null ? this::removeFile : null);
+  }
+
+  /** Runs while the socket is still open, so that no other file can have its inode yet. */
+  private void removeFile() {
+    try {
+      file.deleteIfUnchanged();
+    } catch (IOException e) {
+      LOG.log(Level.WARNING, "could not remove socket file {0}: {1}", file.path(), e.toString());
     }
   }
 

@@ -41,7 +41,11 @@
  *
  * This package calls the C library through {@code java.lang.foreign}. Run with {@code
  * --enable-native-access=dev.peercred} on the module path or {@code
- * --enable-native-access=ALL-UNNAMED} on the class path. On platforms other than Linux x86_64 and
- * aarch64, the first use throws {@link java.lang.UnsupportedOperationException}.
+ * --enable-native-access=ALL-UNNAMED} on the class path. Where the JVM denies native access ({@code
+ * --illegal-native-access=deny}), every call that needs the C library throws an {@link
+ * java.lang.UnsupportedOperationException} whose message names the exact flag to add and whose
+ * cause is the JDK's {@link java.lang.IllegalCallerException}; nothing is remembered, so the first
+ * call and every later one say the same. On platforms other than Linux x86_64 and aarch64, every
+ * use throws {@link java.lang.UnsupportedOperationException} too.
  */
 package dev.peercred;

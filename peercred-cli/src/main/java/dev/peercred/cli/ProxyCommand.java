@@ -316,12 +316,27 @@ final class ProxyCommand implements Callable<Integer> {
       options = options.withMode(bits);
     }
     if (owner != null) {
-      options = options.withOwner(Ids.resolve(spec.commandLine(), "--owner", "passwd", owner));
+      options = withId(owner, "--owner", options::withOwner);
     }
     if (group != null) {
-      options = options.withGroup(Ids.resolve(spec.commandLine(), "--group", "group", group));
+      options = withId(group, "--group", options::withGroup);
     }
     return options;
+  }
+
+  /** A user or group option (a name or an id) applied to the options, or a usage error. */
+  private ListenerOptions withId(
+      String text, String option, java.util.function.Function<String, ListenerOptions> apply) {
+    try {
+      return apply.apply(text);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(), "invalid value for " + option + ": " + e.getMessage());
+    } catch (java.io.UncheckedIOException e) {
+      throw new ParameterException(
+          spec.commandLine(),
+          "cannot look up '" + text + "' for " + option + ": " + e.getCause().getMessage());
+    }
   }
 
   private void reloadPolicy(Proxy proxy) {

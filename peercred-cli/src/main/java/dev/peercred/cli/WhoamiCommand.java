@@ -2,6 +2,7 @@ package dev.peercred.cli;
 
 import dev.peercred.ConnectionPair;
 import dev.peercred.PeerIdentity;
+import dev.peercred.SystemCallError;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixSocketAddress;
 import java.io.IOException;
@@ -130,7 +131,8 @@ final class WhoamiCommand implements Callable<Integer> {
     } catch (ConnectException e) {
       String message = Main.describe(e);
       err.println("peercred whoami: cannot connect to " + address + ": " + message);
-      return message.contains("EACCES") ? Exit.NO_PERMISSION : Exit.UNAVAILABLE;
+      boolean denied = SystemCallError.of(e).map(f -> f.errnoName().equals("EACCES")).orElse(false);
+      return denied ? Exit.NO_PERMISSION : Exit.UNAVAILABLE;
     } catch (SocketTimeoutException e) {
       err.println(
           "peercred whoami: " + address + " does not accept connections: " + e.getMessage());

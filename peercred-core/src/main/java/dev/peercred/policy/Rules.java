@@ -4,8 +4,7 @@ import dev.peercred.PeerCredentials;
 import dev.peercred.PeerIdentity;
 import dev.peercred.PeerProcess;
 import dev.peercred.PeerProcessGoneException;
-import dev.peercred.internal.linux.Credentials;
-import dev.peercred.internal.linux.NameLookup;
+import dev.peercred.internal.linux.Nss;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -21,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
@@ -33,7 +33,6 @@ final class Rules {
   private Rules() {}
 
   static final long MAX_ID = 0xFFFF_FFFEL; // (uid_t) -1 is never an id
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,255}\\$?");
   private static final Pattern DIGITS = Pattern.compile("[0-9]+");
   private static final Pattern HEX64 = Pattern.compile("[0-9a-fA-F]{64}");
   private static final int MAX_ANCESTORS = 4096;
@@ -64,17 +63,14 @@ final class Rules {
     return List.of(names).stream().distinct().toList();
   }
 
-  /** Returns a message if {@code name} is not a valid user or group name, else null. */
+  /**
+   * Returns a message if {@code name} is not a valid user or group name, else null. All digits is a
+   * valid name elsewhere, but a rule takes it for a mistaken id.
+   */
   static String nameProblem(String what, String name) {
-    if (name == null || name.isEmpty()) {
-      return what + " name is empty";
-    }
-    if (!NAME.matcher(name).matches()) {
-      return "not a valid "
-          + what
-          + " name: '"
-          + name
-          + "' (letters, digits, '_', '.', '-', at most 256, optional final '$')";
+    String problem = Nss.nameProblem(what, name);
+    if (problem != null) {
+      return problem;
     }
     if (DIGITS.matcher(name).matches()) {
       return what
@@ -154,11 +150,21 @@ final class Rules {
 
   // ---------------------------------------------------------------- shared checks
 
-  /** The peer's uid, or an error decision if it is not mapped in this user namespace. */
-  private static Decision unmappedUid(PeerCredentials c) {
-    return c.isUidMapped()
-        ? null
-        : Decision.error("uid " + c.uid() + " is unmapped in this user namespace");
+  /**
+   * Allows a peer whose uid is one of {@code uids} ({@link PeerCredentials#hasUid}) and denies
+   * another; a uid that is not mapped in this user namespace could be anyone's, so it is an error.
+   */
+  private static Decision uidIn(PeerIdentity peer, List<Long> uids, String rule) {
+    PeerCredentials c = peer.credentials();
+    if (!c.isUidMapped()) {
+      return Decision.error(rule + ": uid " + c.uid() + " is unmapped in this user namespace");
+    }
+    for (long uid : uids) {
+      if (c.hasUid(uid)) {
+        return Decision.allow(rule + " matches uid " + uid);
+      }
+    }
+    return Decision.deny(rule + " does not match uid " + c.uid());
   }
 
   private static PeerProcess process(PeerIdentity peer) throws IOException {
@@ -191,30 +197,61 @@ final class Rules {
     return Decision.error(rule + ": " + e);
   }
 
-  /** Whether {@code peer}'s primary gid or one of its supplementary groups is in {@code gids}. */
+  /**
+   * Allows a peer whose primary gid or one of whose supplementary groups is in {@code gids} ({@link
+   * PeerIdentity#hasGroup}) and denies another; if it has a gid that is not mapped in this user
+   * namespace (which could be one of them), or its groups cannot be read, it is an error.
+   */
   private static Decision inGroups(PeerIdentity peer, List<Long> gids, String rule) {
-    PeerCredentials c = peer.credentials();
-    if (c.isGidMapped() && gids.contains(c.gid())) {
-      return Decision.allow(rule + ": primary gid " + c.gid());
-    }
-    List<Long> groups;
-    try {
-      groups = peer.groups();
-    } catch (IOException | RuntimeException e) {
-      return Decision.error(rule + ": supplementary groups unknown: " + e);
-    }
-    boolean unmapped = !c.isGidMapped();
-    for (long g : groups) {
-      if (g == Credentials.OVERFLOW_GID && !Credentials.ALL_GIDS_MAPPED) {
-        unmapped = true;
-      } else if (gids.contains(g)) {
-        return Decision.allow(rule + ": supplementary gid " + g);
+    Exception unreadable = null;
+    for (long gid : gids) {
+      try {
+        if (peer.hasGroup(gid)) {
+          return Decision.allow(rule + ": peer has gid " + gid);
+        }
+      } catch (IOException | RuntimeException e) {
+        unreadable = e; // a later gid may still be the primary one, which needs no groups
       }
     }
-    if (unmapped) {
-      return Decision.error(rule + ": peer has a gid unmapped in this user namespace");
+    if (unreadable != null) {
+      return Decision.error(rule + ": supplementary groups unknown: " + unreadable);
     }
-    return Decision.deny(rule + ": gid " + c.gid() + " and groups " + groups + " do not match");
+    try {
+      if (!peer.isGidMapped() || peer.hasUnmappedGroups()) {
+        return Decision.error(rule + ": peer has a gid unmapped in this user namespace");
+      }
+      return Decision.deny(
+          rule + ": gid " + peer.gid() + " and groups " + peer.groups() + " do not match");
+    } catch (IOException e) {
+      return Decision.error(rule + ": supplementary groups unknown: " + e);
+    }
+  }
+
+  /**
+   * Resolves user or group {@code names} (through NSS, now), then decides with {@code decide} on
+   * the ids found. A name nobody has is no match, and makes a decision that is not an allow an
+   * error: the rule meant someone who is not there.
+   */
+  private static Decision byNames(
+      List<String> names, boolean groups, String rule, Function<List<Long>, Decision> decide)
+      throws IOException {
+    List<Long> ids = new ArrayList<>();
+    List<String> unknown = new ArrayList<>();
+    for (String name : names) {
+      OptionalLong id = groups ? Nss.gidOf(name) : Nss.uidOf(name);
+      if (id.isPresent()) {
+        ids.add(id.getAsLong());
+      } else {
+        unknown.add(name);
+      }
+    }
+    String what = groups ? "group" : "user";
+    Decision decision =
+        ids.isEmpty() ? Decision.deny(rule + ": no " + what + " resolved") : decide.apply(ids);
+    if (!decision.allowed() && !unknown.isEmpty()) {
+      return Decision.error(rule + ": unknown " + what + " " + String.join(",", unknown));
+    }
+    return decision;
   }
 
   // ---------------------------------------------------------------- rules
@@ -238,15 +275,7 @@ final class Rules {
 
     @Override
     public Decision evaluate(PeerIdentity peer) {
-      PeerCredentials c = peer.credentials();
-      Decision unmapped = unmappedUid(c);
-      if (unmapped != null) {
-        return unmapped;
-      }
-      long own = PeerCredentials.ofCurrentProcess().uid();
-      return c.uid() == own
-          ? Decision.allow("same-user: uid " + own)
-          : Decision.deny("same-user: uid " + c.uid() + " != " + own);
+      return uidIn(peer, List.of(PeerCredentials.ofCurrentProcess().uid()), toString());
     }
 
     @Override
@@ -260,14 +289,7 @@ final class Rules {
 
     @Override
     public Decision evaluate(PeerIdentity peer) {
-      PeerCredentials c = peer.credentials();
-      Decision unmapped = unmappedUid(c);
-      if (unmapped != null) {
-        return unmapped;
-      }
-      return c.uid() == 0
-          ? Decision.allow("root")
-          : Decision.deny("root: uid " + c.uid() + " is not 0");
+      return uidIn(peer, List.of(0L), toString());
     }
 
     @Override
@@ -279,14 +301,7 @@ final class Rules {
   record Uids(List<Long> uids) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) {
-      PeerCredentials c = peer.credentials();
-      Decision unmapped = unmappedUid(c);
-      if (unmapped != null) {
-        return unmapped;
-      }
-      return uids.contains(c.uid())
-          ? Decision.allow(this + " matches uid " + c.uid())
-          : Decision.deny(this + " does not match uid " + c.uid());
+      return uidIn(peer, uids, toString());
     }
 
     @Override
@@ -310,24 +325,7 @@ final class Rules {
   record Users(List<String> names) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) throws IOException {
-      PeerCredentials c = peer.credentials();
-      Decision unmapped = unmappedUid(c);
-      if (unmapped != null) {
-        return unmapped;
-      }
-      List<String> unknown = new ArrayList<>();
-      for (String name : names) {
-        OptionalLong uid = NameLookup.uidOf(name);
-        if (uid.isEmpty()) {
-          unknown.add(name);
-        } else if (uid.getAsLong() == c.uid()) {
-          return Decision.allow(this + ": uid " + c.uid() + " is " + name);
-        }
-      }
-      if (!unknown.isEmpty()) {
-        return Decision.error(this + ": unknown user " + String.join(",", unknown));
-      }
-      return Decision.deny(this + ": uid " + c.uid() + " is none of them");
+      return byNames(names, false, toString(), uids -> uidIn(peer, uids, toString()));
     }
 
     @Override
@@ -339,24 +337,7 @@ final class Rules {
   record Groups(List<String> names) implements Policy {
     @Override
     public Decision evaluate(PeerIdentity peer) throws IOException {
-      List<Long> gids = new ArrayList<>();
-      List<String> unknown = new ArrayList<>();
-      for (String name : names) {
-        OptionalLong gid = NameLookup.gidOf(name);
-        if (gid.isEmpty()) {
-          unknown.add(name);
-        } else {
-          gids.add(gid.getAsLong());
-        }
-      }
-      Decision decision =
-          gids.isEmpty()
-              ? Decision.deny(this + ": no group resolved")
-              : inGroups(peer, gids, toString());
-      if (!decision.allowed() && !unknown.isEmpty()) {
-        return Decision.error(this + ": unknown group " + String.join(",", unknown));
-      }
-      return decision;
+      return byNames(names, true, toString(), gids -> inGroups(peer, gids, toString()));
     }
 
     @Override

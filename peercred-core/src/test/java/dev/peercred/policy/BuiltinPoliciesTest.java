@@ -81,6 +81,20 @@ class BuiltinPoliciesTest {
   }
 
   @Test
+  void aGroupRuleMatchesThePrimaryGidEvenWhenTheGroupsCannotBeRead() throws Exception {
+    try (UnixListener listener = Peers.listen(dir);
+        var peer = Peers.accept(listener, 1001, 1001, List.of(2001L))) {
+      PeerIdentity identity = peer.connection().peerIdentity();
+      identity.close(); // before the groups were read: reading them fails from now on
+      assertTrue(identity.hasGroup(1001));
+      assertEquals(Outcome.ALLOW, Policy.gid(2001, 1001).decide(identity).outcome());
+      Decision unknown = Policy.gid(2001).decide(identity);
+      assertEquals(Outcome.ERROR, unknown.outcome(), unknown.toString());
+      assertTrue(unknown.reason().contains("groups unknown"), unknown.reason());
+    }
+  }
+
+  @Test
   void userNamesAreResolvedWhenChecked() throws Exception {
     // uid 1 is "daemon" and uid 2 "bin" in Debian's base passwd.
     try (UnixListener listener = Peers.listen(dir);

@@ -1,6 +1,7 @@
 package dev.peercred.grpc;
 
 import dev.peercred.AddressInUseException;
+import dev.peercred.SocketFile;
 import io.grpc.ForwardingServerBuilder;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
@@ -9,14 +10,7 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -41,10 +35,12 @@ import java.util.concurrent.TimeUnit;
  * PeerIdentities#newPeerIdentifyingServerInterceptor()} as the outermost interceptor.
  *
  * <p>On {@link Server#start()} a socket file left by a dead server is replaced; a live server's
- * makes {@code start} fail with {@link AddressInUseException}. The socket file takes the process
- * umask; put it in a directory whose permissions say who may connect. Closing the server removes
- * the file. The transport is grpc-netty-shaded on Netty's epoll, with event loops shared by all
- * servers of this module (daemon threads).
+ * makes {@code start} fail with {@link AddressInUseException}, and a file that is not a socket
+ * (never deleted) with a {@link java.net.BindException} naming its type, as {@link
+ * SocketFile#removeIfStale(Path)} decides for every peercred server. The socket file takes the
+ * process umask; put it in a directory whose permissions say who may connect. Closing the server
+ * removes the file. The transport is grpc-netty-shaded on Netty's epoll, with event loops shared by
+ * all servers of this module (daemon threads).
  */
 public final class UnixServerBuilder extends ForwardingServerBuilder<UnixServerBuilder> {
   private final Path path;
@@ -110,7 +106,7 @@ public final class UnixServerBuilder extends ForwardingServerBuilder<UnixServerB
 
     @Override
     public Server start() throws IOException {
-      replaceStale(path);
+      SocketFile.removeIfStale(path);
       delegate.start();
       return this;
     }
@@ -176,26 +172,5 @@ public final class UnixServerBuilder extends ForwardingServerBuilder<UnixServerB
     public String toString() {
       return "UnixServer[" + path + "]";
     }
-  }
-
-  static void replaceStale(Path path) throws IOException {
-    BasicFileAttributes attributes;
-    try {
-      attributes = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    } catch (java.nio.file.NoSuchFileException e) {
-      return;
-    }
-    if (!attributes.isOther()) {
-      return; // not a socket: let bind fail and say so
-    }
-    try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      probe.connect(UnixDomainSocketAddress.of(path));
-    } catch (ConnectException refused) {
-      Files.deleteIfExists(path); // nobody listens: a dead server's file
-      return;
-    }
-    throw new AddressInUseException(
-        dev.peercred.UnixSocketAddress.of(path),
-        path + ": a live server is listening on this socket");
   }
 }

@@ -1,37 +1,41 @@
 package dev.peercred.internal.linux;
 
+import dev.peercred.PeerCredentials;
+import dev.peercred.PeerCredentialsException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 
-/** Reads {@code SO_PEERCRED} and the facts needed to interpret it. */
+/** Reads {@code SO_PEERCRED}, the process's own ids, and the facts needed to interpret them. */
 public final class Credentials {
   private Credentials() {}
 
   /**
-   * Reads {@code struct ucred} of {@code fd}'s peer into {@code out} as {pid, uid, gid}.
+   * Reads the credentials of {@code fd}'s peer ({@code SO_PEERCRED}): the one reader of them, for
+   * accepted, connected and borrowed descriptors alike. One {@code getsockopt(2)}; on success it
+   * allocates two small arrays and the result, nothing else.
    *
-   * @return 0, or {@code -errno}; {@code -EINVAL} also when the kernel returned a short structure
+   * @throws PeerCredentialsException with the errno of the failed call ({@code EINVAL} also when
+   *     the kernel wrote a short {@code struct ucred})
    */
-  public static int peerCred(int fd, int[] out) {
+  public static PeerCredentials read(int fd) throws PeerCredentialsException {
+    int[] ucred = new int[3]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
     int[] length = {LibC.UCRED_SIZE};
-    int rc = LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERCRED, out, length);
+    int rc = LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERCRED, ucred, length);
     if (rc < 0) {
-      return rc;
+      throw Errno.peerCredentialsException(-rc, "fd=" + fd);
     }
-    return length[0] == LibC.UCRED_SIZE ? 0 : -Errno.EINVAL;
-  }
-
-  /** Reads the peer credentials of an arbitrary descriptor, throwing on failure. */
-  public static int[] peerCred(int fd) throws IOException {
-    Platform.ensureSupported();
-    int[] out = new int[3];
-    int rc = peerCred(fd, out);
-    if (rc < 0) {
-      throw Errno.exception("getsockopt(SO_PEERCRED)", -rc, "fd=" + fd);
+    if (length[0] != LibC.UCRED_SIZE) {
+      throw Errno.peerCredentialsException(
+          Errno.EINVAL, "fd=" + fd + ", struct ucred of " + length[0] + " bytes");
     }
-    return out;
+    int pid = ucred[0]; // 0: the peer's pid is not visible in our pid namespace
+    return new PeerCredentials(
+        pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty(),
+        Integer.toUnsignedLong(ucred[1]),
+        Integer.toUnsignedLong(ucred[2]));
   }
 
   public static long effectiveUid() {

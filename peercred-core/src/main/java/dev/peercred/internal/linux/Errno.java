@@ -1,14 +1,20 @@
 package dev.peercred.internal.linux;
 
+import dev.peercred.AddressInUseException;
+import dev.peercred.PeerCredentialsException;
+import dev.peercred.SystemCallError;
+import dev.peercred.UnixSocketAddress;
 import java.io.IOException;
+import java.io.Serial;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.SocketException;
 
 /**
- * Names and texts of the errno values peercred meets, and their translation into the JDK's
- * exception types. The numbers are those of include/uapi/asm-generic/errno*.h, which x86_64 and
- * aarch64 share.
+ * Names and texts of the errno values peercred meets, and the one place where a failed call's errno
+ * becomes an exception: of the JDK's type for the call (or {@link AddressInUseException}, {@link
+ * PeerCredentialsException}), implementing {@link SystemCallError}. The numbers are those of
+ * include/uapi/asm-generic/errno*.h, which x86_64 and aarch64 share.
  */
 public final class Errno {
   private Errno() {}
@@ -29,6 +35,7 @@ public final class Errno {
   public static final int EPIPE = 32;
   public static final int ERANGE = 34;
   public static final int ENOSYS = 38;
+  public static final int ENODATA = 61;
   public static final int ENOTSOCK = 88;
   public static final int ENOPROTOOPT = 92;
   public static final int EOPNOTSUPP = 95;
@@ -88,6 +95,24 @@ public final class Errno {
     define(115, "EINPROGRESS", "Operation now in progress");
   }
 
+  static {
+    // Load the exception classes with this one: at EMFILE no class file can be opened from a class
+    // directory, and reporting that very error must not need one. (Never fails this class: what
+    // cannot be loaded now is loaded at first use.)
+    try {
+      Class<?>[] loaded = {
+        SocketFailure.class,
+        ConnectFailure.class,
+        BindFailure.class,
+        IoFailure.class,
+        AddressInUseFailure.class,
+        PeerCredentialsFailure.class
+      };
+    } catch (LinkageError e) {
+      // loaded when first thrown
+    }
+  }
+
   /** The symbolic name, such as {@code EPIPE}; {@code errno 200} for a number it does not know. */
   public static String name(int errno) {
     String[] entry = errno >= 0 && errno < TABLE.length ? TABLE[errno] : null;
@@ -110,17 +135,219 @@ public final class Errno {
   }
 
   /**
-   * The JDK exception for a failed socket call: {@link ConnectException} for {@code connect},
-   * {@link BindException} for {@code bind}, {@link SocketException} for everything else.
+   * A failed socket call as a {@link SocketException}; see {@link #message} for the message.
+   *
+   * @param call the call as the message names it, such as {@code recv} or {@code
+   *     getsockopt(SO_PEERGROUPS)}
+   * @param errno the error number, positive
+   * @param detail what the call was on (a descriptor, a path), or null
    */
-  public static IOException exception(String call, int errno, String detail) {
-    String message = message(call, errno, detail);
-    if (call.startsWith("connect")) {
-      return new ConnectException(message);
+  public static SocketException socketException(String call, int errno, String detail) {
+    return new SocketFailure(call, errno, detail);
+  }
+
+  /** A failed {@code connect(2)} to {@code target}, as a {@link ConnectException}. */
+  public static ConnectException connectException(int errno, String target) {
+    return new ConnectFailure("connect", errno, target);
+  }
+
+  /**
+   * A failed call while binding a socket ({@code bind}, {@code lchown}, {@code chmod} of the socket
+   * file), as a {@link BindException}.
+   */
+  public static BindException bindException(String call, int errno, String detail) {
+    return new BindFailure(call, errno, detail);
+  }
+
+  /** A failed call that is not a socket's ({@code pidfd_open}, {@code getpwnam_r}, ...). */
+  public static IOException ioException(String call, int errno, String detail) {
+    return new IoFailure(call, errno, detail);
+  }
+
+  /**
+   * A {@code bind(2)} to {@code address} that failed with {@code EADDRINUSE}, as an {@link
+   * AddressInUseException}.
+   */
+  public static AddressInUseException addressInUse(UnixSocketAddress address, String detail) {
+    return new AddressInUseFailure(address, detail);
+  }
+
+  /** A {@code getsockopt(SO_PEERCRED)} that failed, as a {@link PeerCredentialsException}. */
+  public static PeerCredentialsException peerCredentialsException(int errno, String detail) {
+    return new PeerCredentialsFailure(errno, detail);
+  }
+
+  // The exceptions: each extends the JDK (or peercred) type callers catch, and carries the call and
+  // errno. Built by the factories above and nowhere else. Their toString(), and so the first line
+  // of their stack trace, names that type: logs read "java.net.ConnectException: connect failed:
+  // EACCES (Permission denied), /run/app.sock", not the name of a class callers cannot use.
+
+  private static String shownAs(Class<?> type, Throwable failure) {
+    String message = failure.getLocalizedMessage();
+    return message == null ? type.getName() : type.getName() + ": " + message;
+  }
+
+  /** A failed socket call. */
+  public static final class SocketFailure extends SocketException implements SystemCallError {
+    @Serial private static final long serialVersionUID = 1L;
+    private final String call;
+    private final int errno;
+
+    private SocketFailure(String call, int errno, String detail) {
+      super(message(call, errno, detail));
+      this.call = call;
+      this.errno = errno;
     }
-    if (call.startsWith("bind")) {
-      return new BindException(message);
+
+    @Override
+    public String call() {
+      return call;
     }
-    return new SocketException(message);
+
+    @Override
+    public int errno() {
+      return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(SocketException.class, this);
+    }
+  }
+
+  /** A failed {@code connect(2)}. */
+  public static final class ConnectFailure extends ConnectException implements SystemCallError {
+    @Serial private static final long serialVersionUID = 1L;
+    private final String call;
+    private final int errno;
+
+    private ConnectFailure(String call, int errno, String detail) {
+      super(message(call, errno, detail));
+      this.call = call;
+      this.errno = errno;
+    }
+
+    @Override
+    public String call() {
+      return call;
+    }
+
+    @Override
+    public int errno() {
+      return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(ConnectException.class, this);
+    }
+  }
+
+  /** A failed call while binding. */
+  public static final class BindFailure extends BindException implements SystemCallError {
+    @Serial private static final long serialVersionUID = 1L;
+    private final String call;
+    private final int errno;
+
+    private BindFailure(String call, int errno, String detail) {
+      super(message(call, errno, detail));
+      this.call = call;
+      this.errno = errno;
+    }
+
+    @Override
+    public String call() {
+      return call;
+    }
+
+    @Override
+    public int errno() {
+      return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(BindException.class, this);
+    }
+  }
+
+  /** A failed call on something other than a socket. */
+  public static final class IoFailure extends IOException implements SystemCallError {
+    @Serial private static final long serialVersionUID = 1L;
+    private final String call;
+    private final int errno;
+
+    private IoFailure(String call, int errno, String detail) {
+      super(message(call, errno, detail));
+      this.call = call;
+      this.errno = errno;
+    }
+
+    @Override
+    public String call() {
+      return call;
+    }
+
+    @Override
+    public int errno() {
+      return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(IOException.class, this);
+    }
+  }
+
+  /** A {@code bind(2)} that failed with {@code EADDRINUSE}. */
+  public static final class AddressInUseFailure extends AddressInUseException
+      implements SystemCallError {
+    @Serial private static final long serialVersionUID = 1L;
+
+    private AddressInUseFailure(UnixSocketAddress address, String detail) {
+      super(address, message("bind", EADDRINUSE, detail));
+    }
+
+    @Override
+    public String call() {
+      return "bind";
+    }
+
+    @Override
+    public int errno() {
+      return EADDRINUSE;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(AddressInUseException.class, this);
+    }
+  }
+
+  /** A {@code getsockopt(SO_PEERCRED)} that failed. */
+  public static final class PeerCredentialsFailure extends PeerCredentialsException
+      implements SystemCallError {
+    @Serial private static final long serialVersionUID = 1L;
+    private final int errno;
+
+    private PeerCredentialsFailure(int errno, String detail) {
+      super(message("getsockopt(SO_PEERCRED)", errno, detail));
+      this.errno = errno;
+    }
+
+    @Override
+    public String call() {
+      return "getsockopt(SO_PEERCRED)";
+    }
+
+    @Override
+    public int errno() {
+      return errno;
+    }
+
+    @Override
+    public String toString() {
+      return shownAs(PeerCredentialsException.class, this);
+    }
   }
 }

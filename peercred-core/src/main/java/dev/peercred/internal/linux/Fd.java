@@ -83,10 +83,13 @@ public final class Fd {
         return false;
       }
     } while (!state.compareAndSet(s, s | CLOSED));
-    if (whenMarked != null) {
-      whenMarked.run();
+    try {
+      if (whenMarked != null) {
+        whenMarked.run();
+      }
+    } finally {
+      release0(s); // closed whatever whenMarked did
     }
-    release0(s);
     return true;
   }
 

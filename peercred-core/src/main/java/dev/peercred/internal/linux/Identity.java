@@ -1,5 +1,6 @@
 package dev.peercred.internal.linux;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -10,9 +11,6 @@ import java.nio.charset.StandardCharsets;
  */
 public final class Identity {
   private Identity() {}
-
-  /** include/uapi/asm-generic/errno.h (x86_64 and aarch64): the socket has no peer process. */
-  public static final int ENODATA = 61;
 
   /** Groups the first {@code SO_PEERGROUPS} call makes room for; most processes have fewer. */
   private static final int INITIAL_GROUPS = 32;
@@ -77,7 +75,9 @@ public final class Identity {
     for (int attempt = 0; attempt < 3; attempt++) {
       byte[] label = new byte[capacity];
       int[] length = {capacity};
-      int rc = LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_PEERSEC, label, length);
+      int rc =
+          LibC.getsockopt(
+              fd, LibC.SOL_SOCKET, LibC.SO_PEERSEC, MemorySegment.ofArray(label), length);
       if (rc == 0) {
         int n = Math.min(Math.max(length[0], 0), label.length);
         while (n > 0 && label[n - 1] == 0) {
@@ -118,27 +118,36 @@ public final class Identity {
   private static volatile Boolean peerPidfdSupported;
 
   /**
-   * True if this kernel gives pidfds for socket peers ({@code SO_PEERPIDFD}, Linux 6.5+); probed
-   * once on a socket pair, never throws.
+   * True if this kernel gives pidfds for socket peers ({@code SO_PEERPIDFD}, Linux 6.5+); probed on
+   * a socket pair until a probe gets an answer, never throws. False (and probed again next time)
+   * where no system call can be made: another platform, native access denied, no descriptor left
+   * for the socket pair.
    */
   public static boolean peerPidfdSupported() {
     Boolean supported = peerPidfdSupported;
-    if (supported == null) {
-      supported = false;
-      if (Platform.isSupported()) {
-        int[] fds = new int[2];
-        if (LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds) == 0) {
-          int pidfd = peerPidfd(fds[0]);
-          supported = pidfd >= 0;
-          if (pidfd >= 0) {
-            LibC.close(pidfd);
-          }
-          LibC.close(fds[0]);
-          LibC.close(fds[1]);
-        }
-      }
-      peerPidfdSupported = supported;
+    if (supported != null) {
+      return supported;
     }
-    return supported;
+    if (!Platform.isSupported()) {
+      return false;
+    }
+    int[] fds = new int[2];
+    try {
+      if (LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, fds) < 0) {
+        return false;
+      }
+    } catch (UnsupportedOperationException e) {
+      return false;
+    }
+    int pidfd = peerPidfd(fds[0]);
+    if (pidfd >= 0) {
+      LibC.close(pidfd);
+    }
+    LibC.close(fds[0]);
+    LibC.close(fds[1]);
+    if (pidfd >= 0 || pidfd == -Errno.ENOPROTOOPT) {
+      peerPidfdSupported = pidfd >= 0; // an answer; EMFILE and the like are asked again
+    }
+    return pidfd >= 0;
   }
 }

@@ -11,7 +11,6 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
@@ -29,6 +28,10 @@ import java.util.Arrays;
  * no copy and no native allocation, and keep errno in a heap array. Calls that may block or touch
  * the file system ({@code bind}, {@code connect}, {@code close}, {@code epoll_wait}) are linked
  * normally.
+ *
+ * <p>The handles are linked at the first call, not when this class loads (see {@link
+ * NativeAccess}): every wrapper calls {@link NativeAccess#check()} first, so a JVM that denies
+ * native access gets a clear exception at every call, and one that grants it later works.
  */
 public final class LibC {
   private LibC() {}
@@ -81,30 +84,12 @@ public final class LibC {
   public static final int EPOLL_EVENT_DATA_OFFSET = Platform.X86_64 ? 4 : 8;
 
   private static final ValueLayout.OfInt JAVA_INT_UNALIGNED = JAVA_INT.withByteAlignment(1);
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final SymbolLookup LOOKUP = LINKER.defaultLookup();
   static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
   private static final long ERRNO_OFFSET =
       CAPTURE.byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
-  static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
-  static final Linker.Option HEAP = Linker.Option.critical(true);
-
-  /**
-   * Links a C library function; sibling classes in this package use it for their own bindings. Pass
-   * {@link #ERRNO} to capture errno and {@link #HEAP} for calls that never block.
-   */
-  static MethodHandle link(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-    return LINKER.downcallHandle(
-        LOOKUP
-            .find(name)
-            .orElseThrow(
-                () ->
-                    new UnsupportedOperationException(
-                        "the C library has no symbol '" + name + "'")),
-        descriptor,
-        options);
-  }
+  static final Linker.Option ERRNO = NativeAccess.ERRNO;
+  static final Linker.Option HEAP = NativeAccess.HEAP;
 
   static FunctionDescriptor ints(int arguments) {
     var args = new MemoryLayout[arguments];
@@ -112,69 +97,87 @@ public final class LibC {
     return FunctionDescriptor.of(JAVA_INT, args);
   }
 
-  private static final MethodHandle SOCKET = link("socket", ints(3), ERRNO, HEAP);
-  private static final MethodHandle SOCKETPAIR =
-      link(
-          "socketpair",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle BIND =
-      link("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
-  private static final MethodHandle CONNECT =
-      link("connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
-  private static final MethodHandle LISTEN = link("listen", ints(2), ERRNO, HEAP);
-  private static final MethodHandle ACCEPT4 =
-      link(
-          "accept4",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle GETSOCKOPT =
-      link(
-          "getsockopt",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle SETSOCKOPT =
-      link(
-          "setsockopt",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle GETSOCKNAME =
-      link("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO, HEAP);
-  private static final MethodHandle GETPEERNAME =
-      link("getpeername", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO, HEAP);
-  private static final MethodHandle RECV =
-      link(
-          "recv",
-          FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle SEND =
-      link(
-          "send",
-          FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle SHUTDOWN = link("shutdown", ints(2), ERRNO, HEAP);
-  private static final MethodHandle CLOSE = link("close", ints(1), ERRNO);
-  private static final MethodHandle FCNTL = link("fcntl", ints(3), ERRNO, HEAP);
-  private static final MethodHandle EPOLL_CREATE1 = link("epoll_create1", ints(1), ERRNO, HEAP);
-  private static final MethodHandle EPOLL_CTL =
-      link(
-          "epoll_ctl",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
-          ERRNO,
-          HEAP);
-  private static final MethodHandle EPOLL_WAIT =
-      link(
-          "epoll_wait",
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-          ERRNO);
-  private static final MethodHandle GETEUID = link("geteuid", FunctionDescriptor.of(JAVA_INT));
-  private static final MethodHandle GETEGID = link("getegid", FunctionDescriptor.of(JAVA_INT));
+  /**
+   * The downcall handles, linked when the first wrapper runs (after {@link NativeAccess#check}).
+   */
+  private static final class Handles {
+    static final MethodHandle SOCKET = NativeAccess.link("socket", ints(3), ERRNO, HEAP);
+    static final MethodHandle SOCKETPAIR =
+        NativeAccess.link(
+            "socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+            ERRNO,
+            HEAP);
+    static final MethodHandle BIND =
+        NativeAccess.link(
+            "bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    static final MethodHandle CONNECT =
+        NativeAccess.link(
+            "connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    static final MethodHandle LISTEN = NativeAccess.link("listen", ints(2), ERRNO, HEAP);
+    // Not critical: accept4(2) has no MSG_DONTWAIT, so it blocks if O_NONBLOCK was cleared.
+    static final MethodHandle ACCEPT4 =
+        NativeAccess.link(
+            "accept4",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
+            ERRNO);
+    static final MethodHandle GETSOCKOPT =
+        NativeAccess.link(
+            "getsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO,
+            HEAP);
+    static final MethodHandle SETSOCKOPT =
+        NativeAccess.link(
+            "setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
+            ERRNO,
+            HEAP);
+    static final MethodHandle GETSOCKNAME =
+        NativeAccess.link(
+            "getsockname",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO,
+            HEAP);
+    static final MethodHandle GETPEERNAME =
+        NativeAccess.link(
+            "getpeername",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
+            ERRNO,
+            HEAP);
+    static final MethodHandle RECV =
+        NativeAccess.link(
+            "recv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+            ERRNO,
+            HEAP);
+    static final MethodHandle SEND =
+        NativeAccess.link(
+            "send",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+            ERRNO,
+            HEAP);
+    static final MethodHandle SHUTDOWN = NativeAccess.link("shutdown", ints(2), ERRNO, HEAP);
+    static final MethodHandle CLOSE = NativeAccess.link("close", ints(1), ERRNO);
+    static final MethodHandle FCNTL = NativeAccess.link("fcntl", ints(3), ERRNO, HEAP);
+    static final MethodHandle EPOLL_CREATE1 =
+        NativeAccess.link("epoll_create1", ints(1), ERRNO, HEAP);
+    static final MethodHandle EPOLL_CTL =
+        NativeAccess.link(
+            "epoll_ctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
+            ERRNO,
+            HEAP);
+    static final MethodHandle EPOLL_WAIT =
+        NativeAccess.link(
+            "epoll_wait",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            ERRNO);
+    static final MethodHandle GETEUID =
+        NativeAccess.link("geteuid", FunctionDescriptor.of(JAVA_INT));
+    static final MethodHandle GETEGID =
+        NativeAccess.link("getegid", FunctionDescriptor.of(JAVA_INT));
+  }
 
   /** A fresh errno slot for one critical call. */
   static MemorySegment errnoSlot(int[] holder) {
@@ -194,243 +197,299 @@ public final class LibC {
   }
 
   public static int socket(int domain, int type, int protocol) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) SOCKET.invokeExact(errnoSlot(e), domain, type, protocol), e);
+      return result((int) Handles.SOCKET.invokeExact(errnoSlot(e), domain, type, protocol), e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   /** {@code socketpair(2)}; the two descriptors are stored into {@code fds}. */
   public static int socketpair(int domain, int type, int protocol, int[] fds) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
       return result(
           (int)
-              SOCKETPAIR.invokeExact(
+              Handles.SOCKETPAIR.invokeExact(
                   errnoSlot(e), domain, type, protocol, MemorySegment.ofArray(fds)),
           e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   public static int bind(int fd, byte[] sockaddr, int length) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(CAPTURE);
-      MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-      return result((int) BIND.invokeExact(state, fd, addr, length), state);
-    } catch (Throwable t) {
-      throw new AssertionError(t);
-    }
+    return withAddress(Handles.BIND, fd, sockaddr, length);
   }
 
   public static int connect(int fd, byte[] sockaddr, int length) {
+    return withAddress(Handles.CONNECT, fd, sockaddr, length);
+  }
+
+  /**
+   * {@code bind(2)} or {@code connect(2)}: linked normally, the address copied to native memory.
+   */
+  private static int withAddress(MethodHandle call, int fd, byte[] sockaddr, int length) {
+    NativeAccess.check();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CAPTURE);
       MemorySegment addr = arena.allocateFrom(JAVA_BYTE, sockaddr);
-      return result((int) CONNECT.invokeExact(state, fd, addr, length), state);
+      return result((int) call.invokeExact(state, fd, addr, length), state);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   public static int listen(int fd, int backlog) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) LISTEN.invokeExact(errnoSlot(e), fd, backlog), e);
+      return result((int) Handles.LISTEN.invokeExact(errnoSlot(e), fd, backlog), e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   /**
    * {@code accept4(2)}; the peer's address goes into {@code sockaddr} and its length into {@code
    * length[0]} (which must hold the buffer size on entry).
+   *
+   * <p>Linked normally, not critical: {@code accept4} has no flag that keeps it from blocking, and
+   * a listening socket shared with another process (an inherited or activated one) blocks if that
+   * process clears {@code O_NONBLOCK}. It then waits in the kernel like any ordinary downcall, and
+   * the JVM's safepoints, and so its garbage collections, go on meanwhile. The address and errno
+   * pass through one small native buffer.
    */
   public static int accept4(int fd, byte[] sockaddr, int[] length, int flags) {
+    NativeAccess.check();
+    long lengthOffset = CAPTURE.byteSize();
+    long addressOffset = lengthOffset + Integer.BYTES;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buffer = arena.allocate(addressOffset + sockaddr.length, 8);
+      MemorySegment state = buffer.asSlice(0, CAPTURE.byteSize());
+      MemorySegment address = buffer.asSlice(addressOffset, sockaddr.length);
+      MemorySegment addressLength = buffer.asSlice(lengthOffset, Integer.BYTES);
+      addressLength.set(JAVA_INT, 0, length[0]);
+      int rc =
+          result(
+              (int) Handles.ACCEPT4.invokeExact(state, fd, address, addressLength, flags), state);
+      if (rc >= 0) {
+        length[0] = addressLength.get(JAVA_INT, 0);
+        MemorySegment.copy(
+            address, JAVA_BYTE, 0, sockaddr, 0, Math.clamp(length[0], 0, sockaddr.length));
+      }
+      return rc;
+    } catch (Throwable t) {
+      throw NativeAccess.failure(t);
+    }
+  }
+
+  /**
+   * {@code getsockopt(2)} into a heap segment (of an {@code int[]} or {@code byte[]}); {@code
+   * length[0]} is the buffer size in bytes on entry and the option's length on return.
+   */
+  public static int getsockopt(int fd, int level, int name, MemorySegment value, int[] length) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
       return result(
           (int)
-              ACCEPT4.invokeExact(
-                  errnoSlot(e),
-                  fd,
-                  MemorySegment.ofArray(sockaddr),
-                  MemorySegment.ofArray(length),
-                  flags),
+              Handles.GETSOCKOPT.invokeExact(
+                  errnoSlot(e), fd, level, name, value, MemorySegment.ofArray(length)),
           e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   /** {@code getsockopt(2)} into an int array; {@code length[0]} is the buffer size in bytes. */
   public static int getsockopt(int fd, int level, int name, int[] value, int[] length) {
-    int[] e = new int[1];
-    try {
-      return result(
-          (int)
-              GETSOCKOPT.invokeExact(
-                  errnoSlot(e),
-                  fd,
-                  level,
-                  name,
-                  MemorySegment.ofArray(value),
-                  MemorySegment.ofArray(length)),
-          e);
-    } catch (Throwable t) {
-      throw new AssertionError(t);
-    }
-  }
-
-  /** {@code getsockopt(2)} into a byte array; {@code length[0]} is the buffer size in bytes. */
-  public static int getsockopt(int fd, int level, int name, byte[] value, int[] length) {
-    int[] e = new int[1];
-    try {
-      return result(
-          (int)
-              GETSOCKOPT.invokeExact(
-                  errnoSlot(e),
-                  fd,
-                  level,
-                  name,
-                  MemorySegment.ofArray(value),
-                  MemorySegment.ofArray(length)),
-          e);
-    } catch (Throwable t) {
-      throw new AssertionError(t);
-    }
+    return getsockopt(fd, level, name, MemorySegment.ofArray(value), length);
   }
 
   public static int setsockopt(int fd, int level, int name, int value) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
       return result(
           (int)
-              SETSOCKOPT.invokeExact(
+              Handles.SETSOCKOPT.invokeExact(
                   errnoSlot(e), fd, level, name, MemorySegment.ofArray(new int[] {value}), 4),
           e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   public static int getsockname(int fd, byte[] sockaddr, int[] length) {
-    int[] e = new int[1];
-    try {
-      return result(
-          (int)
-              GETSOCKNAME.invokeExact(
-                  errnoSlot(e), fd, MemorySegment.ofArray(sockaddr), MemorySegment.ofArray(length)),
-          e);
-    } catch (Throwable t) {
-      throw new AssertionError(t);
-    }
+    return socketName(Handles.GETSOCKNAME, fd, sockaddr, length);
   }
 
   public static int getpeername(int fd, byte[] sockaddr, int[] length) {
+    return socketName(Handles.GETPEERNAME, fd, sockaddr, length);
+  }
+
+  /** {@code getsockname(2)} or {@code getpeername(2)}. */
+  private static int socketName(MethodHandle call, int fd, byte[] sockaddr, int[] length) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
       return result(
           (int)
-              GETPEERNAME.invokeExact(
+              call.invokeExact(
                   errnoSlot(e), fd, MemorySegment.ofArray(sockaddr), MemorySegment.ofArray(length)),
           e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
-  /** {@code recv(2)} into any segment (heap or native); returns bytes read or {@code -errno}. */
+  /**
+   * {@code recv(2)} into any segment (heap or native), always with {@code MSG_DONTWAIT}; returns
+   * bytes read or {@code -errno} ({@code -EAGAIN} when nothing is there).
+   *
+   * <p>The call is critical, so it must never block: a blocked critical call holds up every
+   * safepoint of the JVM. {@code O_NONBLOCK} alone cannot promise that, because a socket shares its
+   * file status flags with every process that holds the same open file (an inherited or activated
+   * socket), and any of them can clear it; {@code MSG_DONTWAIT} applies to this call only.
+   */
   public static long recv(int fd, MemorySegment buffer, long length, int flags) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((long) RECV.invokeExact(errnoSlot(e), fd, buffer, length, flags), e);
+      return result(
+          (long) Handles.RECV.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
+          e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
-  /** {@code send(2)} from any segment (heap or native); returns bytes written or {@code -errno}. */
+  /**
+   * {@code send(2)} from any segment (heap or native), always with {@code MSG_DONTWAIT} (see {@link
+   * #recv}); returns bytes written or {@code -errno} ({@code -EAGAIN} when the buffer is full).
+   */
   public static long send(int fd, MemorySegment buffer, long length, int flags) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((long) SEND.invokeExact(errnoSlot(e), fd, buffer, length, flags), e);
+      return result(
+          (long) Handles.SEND.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
+          e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   public static int shutdown(int fd, int how) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) SHUTDOWN.invokeExact(errnoSlot(e), fd, how), e);
+      return result((int) Handles.SHUTDOWN.invokeExact(errnoSlot(e), fd, how), e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   public static int close(int fd) {
+    NativeAccess.check();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CAPTURE);
-      return result((int) CLOSE.invokeExact(state, fd), state);
+      return result((int) Handles.CLOSE.invokeExact(state, fd), state);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
-  public static int fcntl(int fd, int command, int argument) {
-    int[] e = new int[1];
-    try {
-      return result((int) FCNTL.invokeExact(errnoSlot(e), fd, command, argument), e);
-    } catch (Throwable t) {
-      throw new AssertionError(t);
-    }
-  }
+  // fcntl(2) is critical, and some of its commands block (F_SETLKW, F_OFD_SETLKW): only these
+  // four, which never do, can be issued through it.
+  private static final int F_GETFD = 1;
+  private static final int F_SETFD = 2;
+  private static final int F_GETFL = 3;
+  private static final int F_SETFL = 4;
 
-  public static final int F_GETFD = 1;
-  public static final int F_SETFD = 2;
-  public static final int F_GETFL = 3;
-  public static final int F_SETFL = 4;
+  /** {@code FD_CLOEXEC}, the one file descriptor flag. */
   public static final int FD_CLOEXEC = 1;
+
+  /** {@code O_NONBLOCK}, a file status flag: 04000 on x86_64 and aarch64. */
   public static final int O_NONBLOCK = 0x800;
 
-  public static int epoll_create1(int flags) {
+  /**
+   * {@code fcntl(fd, F_GETFD)}: the file descriptor flags ({@link #FD_CLOEXEC}), or {@code -errno}.
+   */
+  public static int getDescriptorFlags(int fd) {
+    return fcntl(fd, F_GETFD, 0);
+  }
+
+  /** {@code fcntl(fd, F_SETFD, flags)}: 0 or {@code -errno}. */
+  public static int setDescriptorFlags(int fd, int flags) {
+    return fcntl(fd, F_SETFD, flags);
+  }
+
+  /**
+   * {@code fcntl(fd, F_GETFL)}: the file status flags ({@link #O_NONBLOCK}, ...), or {@code
+   * -errno}.
+   */
+  public static int getStatusFlags(int fd) {
+    return fcntl(fd, F_GETFL, 0);
+  }
+
+  /** {@code fcntl(fd, F_SETFL, flags)}: 0 or {@code -errno}. */
+  public static int setStatusFlags(int fd, int flags) {
+    return fcntl(fd, F_SETFL, flags);
+  }
+
+  private static int fcntl(int fd, int command, int argument) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) EPOLL_CREATE1.invokeExact(errnoSlot(e), flags), e);
+      return result((int) Handles.FCNTL.invokeExact(errnoSlot(e), fd, command, argument), e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
+    }
+  }
+
+  public static int epoll_create1(int flags) {
+    NativeAccess.check();
+    int[] e = new int[1];
+    try {
+      return result((int) Handles.EPOLL_CREATE1.invokeExact(errnoSlot(e), flags), e);
+    } catch (Throwable t) {
+      throw NativeAccess.failure(t);
     }
   }
 
   /** {@code epoll_ctl(2)} with an event whose data is the descriptor number itself. */
   public static int epoll_ctl(int epfd, int op, int fd, int events) {
+    NativeAccess.check();
     int[] e = new int[1];
     byte[] event = new byte[EPOLL_EVENT_SIZE];
     MemorySegment ev = MemorySegment.ofArray(event);
     ev.set(JAVA_INT_UNALIGNED, 0, events);
     ev.set(JAVA_INT_UNALIGNED, EPOLL_EVENT_DATA_OFFSET, fd);
     try {
-      return result((int) EPOLL_CTL.invokeExact(errnoSlot(e), epfd, op, fd, ev), e);
+      return result((int) Handles.EPOLL_CTL.invokeExact(errnoSlot(e), epfd, op, fd, ev), e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   /**
    * {@code epoll_wait(2)} into a native array of {@code maxEvents} events; may block, so call it on
-   * a platform thread only. {@code state} is a native segment of {@link #captureStateSize()} bytes.
+   * a platform thread only. {@code state} is a native segment from {@link #allocateCaptureState}.
    */
   public static int epoll_wait(
       int epfd, MemorySegment events, int maxEvents, int timeoutMillis, MemorySegment state) {
+    NativeAccess.check();
     try {
       return result(
-          (int) EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
+          (int) Handles.EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis),
+          state);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
@@ -451,18 +510,20 @@ public final class LibC {
   }
 
   public static long geteuid() {
+    NativeAccess.check();
     try {
-      return Integer.toUnsignedLong((int) GETEUID.invokeExact());
+      return Integer.toUnsignedLong((int) Handles.GETEUID.invokeExact());
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   public static long getegid() {
+    NativeAccess.check();
     try {
-      return Integer.toUnsignedLong((int) GETEGID.invokeExact());
+      return Integer.toUnsignedLong((int) Handles.GETEGID.invokeExact());
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 }

@@ -17,12 +17,19 @@ import java.nio.file.Path;
 public final class Lifecycle {
   private Lifecycle() {}
 
-  private static final MethodHandle CHMOD =
-      LibC.link("chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), LibC.ERRNO);
-  private static final MethodHandle LCHOWN =
-      LibC.link("lchown", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), LibC.ERRNO);
-  private static final MethodHandle UNSETENV =
-      LibC.link("unsetenv", FunctionDescriptor.of(JAVA_INT, ADDRESS), LibC.ERRNO);
+  /** Linked at the first call (see {@link NativeAccess}). */
+  private static final class Handles {
+    static final MethodHandle CHMOD =
+        NativeAccess.link(
+            "chmod", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), NativeAccess.ERRNO);
+    static final MethodHandle LCHOWN =
+        NativeAccess.link(
+            "lchown",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+            NativeAccess.ERRNO);
+    static final MethodHandle UNSETENV =
+        NativeAccess.link("unsetenv", FunctionDescriptor.of(JAVA_INT, ADDRESS), NativeAccess.ERRNO);
+  }
 
   private static MemorySegment cPath(Arena arena, Path path) {
     byte[] bytes = path.toString().getBytes(SocketAddresses.FILE_NAME_CHARSET);
@@ -33,21 +40,24 @@ public final class Lifecycle {
 
   /** {@code chmod(2)} with the permission bits {@code mode}. */
   public static int chmod(Path path, int mode) {
+    NativeAccess.check();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(LibC.CAPTURE);
-      return LibC.result((int) CHMOD.invokeExact(state, cPath(arena, path), mode), state);
+      return LibC.result((int) Handles.CHMOD.invokeExact(state, cPath(arena, path), mode), state);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   /** {@code lchown(2)}; {@code -1} leaves the uid or gid as it is. */
   public static int lchown(Path path, int uid, int gid) {
+    NativeAccess.check();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(LibC.CAPTURE);
-      return LibC.result((int) LCHOWN.invokeExact(state, cPath(arena, path), uid, gid), state);
+      return LibC.result(
+          (int) Handles.LCHOWN.invokeExact(state, cPath(arena, path), uid, gid), state);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
@@ -57,34 +67,41 @@ public final class Lifecycle {
    * System#getenv()}) is not changed.
    */
   public static int unsetenv(String name) {
+    NativeAccess.check();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(LibC.CAPTURE);
       MemorySegment cName = arena.allocateFrom(name);
-      return LibC.result((int) UNSETENV.invokeExact(state, cName), state);
+      return LibC.result((int) Handles.UNSETENV.invokeExact(state, cName), state);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
   /** Sets or clears {@code FD_CLOEXEC}; returns 0 or {@code -errno}. */
   public static int setCloseOnExec(int fd, boolean on) {
-    int flags = LibC.fcntl(fd, LibC.F_GETFD, 0);
-    if (flags < 0) {
-      return flags;
-    }
-    int wanted = on ? flags | LibC.FD_CLOEXEC : flags & ~LibC.FD_CLOEXEC;
-    return wanted == flags ? 0 : Math.min(0, LibC.fcntl(fd, LibC.F_SETFD, wanted));
+    return setFlag(fd, false, LibC.FD_CLOEXEC, on);
   }
 
-  /** Sets {@code O_NONBLOCK}; returns 0 or {@code -errno}. */
-  public static int setNonBlocking(int fd) {
-    int flags = LibC.fcntl(fd, LibC.F_GETFL, 0);
+  /** Sets or clears {@code O_NONBLOCK}; returns 0 or {@code -errno}. */
+  public static int setNonBlocking(int fd, boolean on) {
+    return setFlag(fd, true, LibC.O_NONBLOCK, on);
+  }
+
+  /**
+   * Sets or clears {@code flag} among the file status flags ({@code status}) or the file descriptor
+   * flags of {@code fd}, calling {@code fcntl} to set only if it changes.
+   */
+  private static int setFlag(int fd, boolean status, int flag, boolean on) {
+    int flags = status ? LibC.getStatusFlags(fd) : LibC.getDescriptorFlags(fd);
     if (flags < 0) {
       return flags;
     }
-    return (flags & LibC.O_NONBLOCK) != 0
-        ? 0
-        : Math.min(0, LibC.fcntl(fd, LibC.F_SETFL, flags | LibC.O_NONBLOCK));
+    int wanted = on ? flags | flag : flags & ~flag;
+    if (wanted == flags) {
+      return 0;
+    }
+    return Math.min(
+        0, status ? LibC.setStatusFlags(fd, wanted) : LibC.setDescriptorFlags(fd, wanted));
   }
 
   /** Reads an int socket option of a raw descriptor into {@code out[0]}; 0 or {@code -errno}. */

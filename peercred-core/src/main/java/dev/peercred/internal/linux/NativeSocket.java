@@ -3,7 +3,6 @@ package dev.peercred.internal.linux;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.MemorySegment;
-import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.AsynchronousCloseException;
 import java.nio.channels.ClosedByInterruptException;
@@ -23,8 +22,8 @@ public final class NativeSocket {
   private static final long NO_DEADLINE = 0;
 
   static {
-    // Load the error table before it is needed: at EMFILE no class file can be opened (from a
-    // class directory), and reporting that very error must not need one.
+    // Load the error table and exceptions before they are needed: at EMFILE no class file can be
+    // opened (from a class directory), and reporting that very error must not need one.
     Errno.name(Errno.EMFILE);
   }
 
@@ -57,7 +56,7 @@ public final class NativeSocket {
     int fd =
         LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      throw Errno.exception("socket(AF_UNIX, SOCK_STREAM)", -fd, null);
+      throw Errno.socketException("socket(AF_UNIX, SOCK_STREAM)", -fd, null);
     }
     return new NativeSocket(fd);
   }
@@ -93,13 +92,26 @@ public final class NativeSocket {
    * @return true if this call closed it, false if it was already closed
    */
   public boolean close() {
+    return close(null);
+  }
+
+  /**
+   * Closes the socket like {@link #close()}, running {@code whileOpen} (if not null, and only in
+   * the call that closes it) after its waiters are woken and before the descriptor is actually
+   * closed: a listener removes its socket file there, while the file's inode is still its own.
+   *
+   * @return true if this call closed it, false if it was already closed
+   */
+  public boolean close(Runnable whileOpen) {
     return descriptor.close(
         () -> {
-          Poller.reads().wakeup(fd);
-          Poller.writes().wakeup(fd);
+          Poller.wakeupAll(fd);
           Runnable listener = closeListener;
           if (listener != null) {
             listener.run();
+          }
+          if (whileOpen != null) {
+            whileOpen.run();
           }
         });
   }
@@ -131,7 +143,7 @@ public final class NativeSocket {
       release();
     }
     if (rc < 0) {
-      throw Errno.exception("epoll_ctl", -rc, "fd=" + fd);
+      throw Errno.socketException("epoll_ctl", -rc, "fd=" + fd);
     }
     if (isClosed()) {
       poller.disarm(fd);
@@ -195,7 +207,7 @@ public final class NativeSocket {
         case Errno.EAGAIN -> await(Poller.reads(), LibC.EPOLLIN, NO_DEADLINE, "accept");
         // The peer went away between its connect and our accept: try the next one.
         case Errno.EINTR, Errno.ECONNABORTED -> {}
-        default -> throw Errno.exception("accept4", -rc, "fd=" + fd);
+        default -> throw Errno.socketException("accept4", -rc, "fd=" + fd);
       }
     }
   }
@@ -227,7 +239,7 @@ public final class NativeSocket {
           await(Poller.reads(), LibC.EPOLLIN | LibC.EPOLLRDHUP, deadline, "read");
         }
         case Errno.EINTR -> {}
-        default -> throw Errno.exception("recv", (int) -n, "fd=" + fd);
+        default -> throw Errno.socketException("recv", (int) -n, "fd=" + fd);
       }
     }
   }
@@ -332,7 +344,7 @@ public final class NativeSocket {
     long n;
     int fd = acquire();
     try {
-      n = LibC.recv(fd, buffer, length, LibC.MSG_DONTWAIT);
+      n = LibC.recv(fd, buffer, length, 0); // LibC adds MSG_DONTWAIT to every recv
     } finally {
       release();
     }
@@ -345,7 +357,7 @@ public final class NativeSocket {
     if (n == -Errno.EAGAIN || n == -Errno.EINTR) {
       return 0;
     }
-    throw Errno.exception("recv", (int) -n, "fd=" + fd);
+    throw Errno.socketException("recv", (int) -n, "fd=" + fd);
   }
 
   /**
@@ -376,7 +388,7 @@ public final class NativeSocket {
           await(Poller.writes(), LibC.EPOLLOUT, deadline, "write");
         }
         case Errno.EINTR -> {}
-        default -> throw Errno.exception("send", (int) -n, "fd=" + fd);
+        default -> throw Errno.socketException("send", (int) -n, "fd=" + fd);
       }
     }
   }
@@ -415,7 +427,7 @@ public final class NativeSocket {
         continue;
       }
       if (rc != -Errno.EINTR) {
-        throw Errno.exception("connect", -rc, target);
+        throw Errno.connectException(-rc, target);
       }
     }
   }
@@ -437,7 +449,7 @@ public final class NativeSocket {
     try {
       int rc = LibC.shutdown(fd, how);
       if (rc < 0 && rc != -Errno.ENOTCONN) {
-        throw Errno.exception("shutdown", -rc, "fd=" + fd);
+        throw Errno.socketException("shutdown", -rc, "fd=" + fd);
       }
     } finally {
       release();
@@ -451,29 +463,14 @@ public final class NativeSocket {
     try {
       int rc = LibC.bind(fd, sockaddr, length);
       if (rc < 0) {
-        throw new BindFailure(-rc, Errno.message("bind", -rc, target));
+        throw Errno.bindException("bind", -rc, target);
       }
       rc = LibC.listen(fd, backlog);
       if (rc < 0) {
-        throw Errno.exception("listen", -rc, target);
+        throw Errno.socketException("listen", -rc, target);
       }
     } finally {
       release();
-    }
-  }
-
-  /** A failed {@code bind(2)}, with its errno so the caller can choose the exception type. */
-  public static final class BindFailure extends SocketException {
-    private static final long serialVersionUID = 1L;
-    private final int errno;
-
-    BindFailure(int errno, String message) {
-      super(message);
-      this.errno = errno;
-    }
-
-    public int errno() {
-      return errno;
     }
   }
 
@@ -485,7 +482,7 @@ public final class NativeSocket {
     try {
       int rc = LibC.getsockopt(fd, level, name, value, length);
       if (rc < 0) {
-        throw Errno.exception("getsockopt(" + optionName + ")", -rc, "fd=" + fd);
+        throw Errno.socketException("getsockopt(" + optionName + ")", -rc, "fd=" + fd);
       }
       return value[0];
     } finally {

@@ -34,20 +34,25 @@ public final class Pidfd {
   /** {@code PIDFD_NONBLOCK} is O_NONBLOCK; 0 asks for a plain pidfd, close-on-exec always. */
   private static final long PIDFD_FLAGS = 0;
 
-  private static final MethodHandle SYSCALL =
-      LibC.link(
-          "syscall",
-          FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
-          LibC.ERRNO,
-          LibC.HEAP,
-          Linker.Option.firstVariadicArg(1));
+  /** Linked at the first call (see {@link NativeAccess}). */
+  private static final class Handles {
+    static final MethodHandle SYSCALL =
+        NativeAccess.link(
+            "syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, JAVA_LONG),
+            NativeAccess.ERRNO,
+            NativeAccess.HEAP,
+            Linker.Option.firstVariadicArg(1));
+  }
 
   private static long syscall(long number, long a, long b, MemorySegment c, long d) {
+    NativeAccess.check();
     int[] e = new int[1];
     try {
-      return LibC.result((long) SYSCALL.invokeExact(LibC.errnoSlot(e), number, a, b, c, d), e);
+      return LibC.result(
+          (long) Handles.SYSCALL.invokeExact(LibC.errnoSlot(e), number, a, b, c, d), e);
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 

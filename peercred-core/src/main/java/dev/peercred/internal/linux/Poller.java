@@ -1,7 +1,9 @@
 package dev.peercred.internal.linux;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.net.SocketException;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -23,19 +25,61 @@ public final class Poller {
   private static final int CHUNK_SIZE = 1 << CHUNK_BITS;
   private static final int MAX_EVENTS = 256;
 
-  private static final class Holder {
-    static final Poller READ = new Poller("peercred-read-poller");
-    static final Poller WRITE = new Poller("peercred-write-poller");
+  private static final String READ_NAME = "peercred-read-poller";
+  private static final String WRITE_NAME = "peercred-write-poller";
+
+  /** Started at the first wait (never when a class loads), and again after a failed start. */
+  private static volatile Poller reads;
+
+  private static volatile Poller writes;
+
+  /**
+   * The poller for read readiness (and accept), started on first use.
+   *
+   * @throws IOException if it cannot be started now ({@code epoll_create1} fails, for example with
+   *     {@code EMFILE}, or its thread cannot be created); the next call tries again
+   */
+  public static Poller reads() throws IOException {
+    Poller poller = reads;
+    return poller != null ? poller : start(true);
   }
 
-  /** The poller for read readiness (and accept). */
-  public static Poller reads() {
-    return Holder.READ;
+  /**
+   * The poller for write readiness, started on first use.
+   *
+   * @throws IOException if it cannot be started now; the next call tries again
+   */
+  public static Poller writes() throws IOException {
+    Poller poller = writes;
+    return poller != null ? poller : start(false);
   }
 
-  /** The poller for write readiness. */
-  public static Poller writes() {
-    return Holder.WRITE;
+  private static synchronized Poller start(boolean forReads) throws IOException {
+    Poller poller = forReads ? reads : writes;
+    if (poller == null) {
+      poller = new Poller(forReads ? READ_NAME : WRITE_NAME);
+      if (forReads) {
+        reads = poller;
+      } else {
+        writes = poller;
+      }
+    }
+    return poller;
+  }
+
+  /**
+   * Unparks whoever waits on {@code fd} in either poller; used when the descriptor is being closed.
+   * Starts nothing: a poller not yet started has no waiters.
+   */
+  public static void wakeupAll(int fd) {
+    Poller poller = reads;
+    if (poller != null) {
+      poller.wakeup(fd);
+    }
+    poller = writes;
+    if (poller != null) {
+      poller.wakeup(fd);
+    }
   }
 
   private final int epfd;
@@ -45,15 +89,21 @@ public final class Poller {
   @SuppressWarnings("unchecked")
   private volatile AtomicReferenceArray<Thread>[] chunks = new AtomicReferenceArray[16];
 
-  private Poller(String name) {
+  private Poller(String name) throws IOException {
     int fd = LibC.epoll_create1(LibC.EPOLL_CLOEXEC);
     if (fd < 0) {
-      throw new IllegalStateException(Errno.message("epoll_create1", -fd, name));
+      throw Errno.socketException("epoll_create1", -fd, "starting " + name);
     }
-    this.epfd = fd;
-    Thread thread = Thread.ofPlatform().name(name).daemon().unstarted(this::run);
-    thread.setPriority(Thread.MAX_PRIORITY);
-    thread.start();
+    this.epfd = fd; // before the thread starts: it reads epfd
+    try {
+      Thread thread = Thread.ofPlatform().name(name).daemon().unstarted(this::run);
+      thread.setPriority(Thread.MAX_PRIORITY);
+      thread.start();
+    } catch (OutOfMemoryError | RuntimeException e) {
+      // An OutOfMemoryError from start() is how the JVM says the system refused a new thread.
+      LibC.close(fd);
+      throw new SocketException("cannot start the " + name + " thread: " + e, e);
+    }
   }
 
   private AtomicReferenceArray<Thread> chunk(int fd, boolean create) {
@@ -114,8 +164,8 @@ public final class Poller {
     }
   }
 
-  /** Unparks whoever waits on {@code fd}; used when the descriptor is being closed. */
-  public void wakeup(int fd) {
+  /** Unparks whoever waits on {@code fd}. */
+  private void wakeup(int fd) {
     AtomicReferenceArray<Thread> slots = chunk(fd, false);
     if (slots != null) {
       Thread waiter = slots.getAndSet(fd & (CHUNK_SIZE - 1), null);

@@ -218,7 +218,7 @@ public final class RelayEngine {
                 fd,
                 LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET);
         if (rc < 0) {
-          pair.fail(Errno.exception("epoll_ctl", -rc, "fd=" + fd));
+          pair.fail(Errno.socketException("epoll_ctl", -rc, "fd=" + fd));
           pair.end(false);
           return;
         }
@@ -449,7 +449,7 @@ public final class RelayEngine {
       }
       if (n < 0) {
         // The side is broken: deliver what was read from it, and nothing more can go to it.
-        pair.fail(Errno.exception("recv", (int) -n, "fd=" + fromFd));
+        pair.fail(Errno.socketException("recv", (int) -n, "fd=" + fromFd));
         eof = true;
         other.stopTowardsBroken();
         return true;
@@ -611,7 +611,7 @@ public final class RelayEngine {
      * fail), and the other direction goes on delivering what the target sent.
      */
     private void targetGone(long rc) {
-      pair.fail(Errno.exception("send", (int) -rc, "fd=" + toFd));
+      pair.fail(Errno.socketException("send", (int) -rc, "fd=" + toFd));
       queue.clear();
       queued = 0;
       unconsumedLength = 0;

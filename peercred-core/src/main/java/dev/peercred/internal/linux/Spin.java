@@ -80,9 +80,12 @@ final class Spin {
     return true;
   }
 
-  /** {@code sched_yield(2)}: never blocks, so it is linked critical. */
-  private static final MethodHandle SCHED_YIELD =
-      LibC.link("sched_yield", FunctionDescriptor.of(ValueLayout.JAVA_INT), LibC.HEAP);
+  /** {@code sched_yield(2)}: never blocks, so it is linked critical; linked at the first pause. */
+  private static final class Handles {
+    static final MethodHandle SCHED_YIELD =
+        NativeAccess.link(
+            "sched_yield", FunctionDescriptor.of(ValueLayout.JAVA_INT), NativeAccess.HEAP);
+  }
 
   /**
    * Lets others run between two tries: the virtual threads queued on this carrier, then the
@@ -90,10 +93,11 @@ final class Spin {
    */
   static void pause() {
     Thread.yield();
+    NativeAccess.check();
     try {
-      int unused = (int) SCHED_YIELD.invokeExact();
+      int unused = (int) Handles.SCHED_YIELD.invokeExact();
     } catch (Throwable t) {
-      throw new AssertionError(t);
+      throw NativeAccess.failure(t);
     }
   }
 
