@@ -73,6 +73,24 @@ final class RulesFromAuditCommand implements Callable<Integer> {
     final Set<String> methods = new TreeSet<>();
     long requests;
     String user;
+
+    /** Container creations by what their bodies asked of the host, as the audit recorded it. */
+    long unprivileged;
+
+    long privileged;
+    long unrecorded;
+    final Set<String> hostAccess = new TreeSet<>();
+
+    void creation(Object hostAccess) {
+      if (!(hostAccess instanceof List<?> access)) {
+        unrecorded++; // not read (no body rule, not audit-only) or unreadable
+      } else if (access.isEmpty()) {
+        unprivileged++;
+      } else {
+        privileged++;
+        access.forEach(a -> this.hostAccess.add(String.valueOf(a)));
+      }
+    }
   }
 
   @Override
@@ -110,8 +128,12 @@ final class RulesFromAuditCommand implements Callable<Integer> {
             byCaller
                 .computeIfAbsent(uid.longValue(), u -> new TreeMap<>())
                 .computeIfAbsent(pattern(route), p -> new Seen());
-        seen.methods.add(method);
-        seen.requests++;
+        if (method.equals("POST") && route.equals(CREATION)) {
+          seen.creation(record.get("host_access"));
+        } else {
+          seen.methods.add(method);
+          seen.requests++;
+        }
         if (record.get("user") instanceof String user) {
           seen.user = user;
         }
@@ -133,21 +155,63 @@ final class RulesFromAuditCommand implements Callable<Integer> {
                   + ": no rule can name this path; write one by hand if it is needed");
           continue;
         }
-        out.println(
-            "allow uid "
-                + caller.getKey()
-                + " http "
-                + String.join(",", seen.methods)
-                + " "
-                + endpoint.getKey()
-                + "   # "
-                + seen.requests
-                + (seen.requests == 1 ? " request" : " requests")
-                + (seen.user == null ? "" : ", user " + seen.user));
+        String uid = "allow uid " + caller.getKey() + " http ";
+        if (!seen.methods.isEmpty()) {
+          out.println(
+              uid
+                  + String.join(",", seen.methods)
+                  + " "
+                  + endpoint.getKey()
+                  + comment(seen.requests, seen.user, ""));
+        }
+        long unprivileged = seen.unprivileged + seen.unrecorded;
+        if (unprivileged > 0) {
+          out.println(
+              uid
+                  + "POST "
+                  + CREATION
+                  + " body unprivileged"
+                  + comment(
+                      unprivileged,
+                      seen.user,
+                      seen.unrecorded == 0
+                          ? ""
+                          : "; "
+                              + seen.unrecorded
+                              + " with bodies not recorded (--audit-only records them)"));
+        }
+        if (seen.privileged > 0) {
+          out.println(
+              "# uid "
+                  + caller.getKey()
+                  + " POST "
+                  + CREATION
+                  + ": "
+                  + seen.privileged
+                  + (seen.privileged == 1 ? " request asked" : " requests asked")
+                  + " for host access ("
+                  + Text.printable(String.join(", ", seen.hostAccess))
+                  + "); to allow that on purpose: "
+                  + uid
+                  + "POST "
+                  + CREATION
+                  + " body privileged");
+        }
       }
     }
     out.flush();
     return Exit.OK;
+  }
+
+  /** The route whose requests the audit records with what their bodies asked of the host. */
+  private static final String CREATION = "/containers/create";
+
+  private static String comment(long requests, String user, String more) {
+    return "   # "
+        + requests
+        + (requests == 1 ? " request" : " requests")
+        + (user == null ? "" : ", user " + user)
+        + more;
   }
 
   /** Marks a route no path pattern can name (its characters mean something in patterns). */

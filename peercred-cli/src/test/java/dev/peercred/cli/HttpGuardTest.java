@@ -297,4 +297,31 @@ class HttpGuardTest {
     assertEquals("would-deny", audit.get(1).get("decision"));
     assertEquals(true, audit.get(1).get("audit_only"));
   }
+
+  @Test
+  void auditOnlyRecordsWhatEachContainerCreationAskedOfTheHost() throws Exception {
+    start("allow uid 0 http GET /_ping\n", true);
+    String privileged = "{\"HostConfig\":{\"Privileged\":true}}";
+    String plain = "{\"Image\":\"busybox\"}";
+    String answers =
+        exchange(
+            "POST /v1.43/containers/create HTTP/1.1\r\nContent-Length: "
+                + privileged.length()
+                + "\r\n\r\n"
+                + privileged
+                + "POST /v1.43/containers/create HTTP/1.1\r\nContent-Length: "
+                + plain.length()
+                + "\r\nConnection: close\r\n\r\n"
+                + plain);
+    assertEquals(2, answers.split("HTTP/1.1 200 OK").length - 1, answers);
+    assertEquals(
+        List.of(
+            "POST /v1.43/containers/create " + privileged.length(),
+            "POST /v1.43/containers/create " + plain.length()),
+        received());
+    List<Map<String, Object>> audit = audit();
+    assertEquals(List.of("HostConfig.Privileged"), audit.get(0).get("host_access"));
+    assertEquals(List.of(), audit.get(1).get("host_access"));
+    assertEquals("would-deny", audit.get(1).get("decision"));
+  }
 }

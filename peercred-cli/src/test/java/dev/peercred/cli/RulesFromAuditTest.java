@@ -59,13 +59,45 @@ class RulesFromAuditTest {
             "# rules from " + audit,
             "# uid 1000 GET /containers/{x}/json: no rule can name this path; write one by hand if"
                 + " it is needed",
-            "allow uid 1000 http POST /containers/create   # 1 request, user u1000",
+            "allow uid 1000 http POST /containers/create body unprivileged   # 1 request, user"
+                + " u1000; 1 with bodies not recorded (--audit-only records them)",
             "allow uid 65534 http GET,HEAD /_ping   # 2 requests, user u65534",
             "allow uid 65534 http GET /containers/json   # 2 requests, user u65534",
             "allow uid 65534 http GET /containers/{id}/json   # 2 requests, user u65534",
             ""),
         rules);
     assertTrue(HttpRules.parse(rules).hasHttpParts()); // and the file parses as rules
+  }
+
+  @Test
+  void containerCreationsKeepTheirBodyCheckAndHostAccessIsNeverLearnedSilently() throws Exception {
+    Path audit = dir.resolve("audit.jsonl");
+    String create = record(1000, "POST", "/containers/create");
+    Files.write(
+        audit,
+        java.util.List.of(
+            create.replace("}", ",\"host_access\":[]}"),
+            create.replace("}", ",\"host_access\":[]}"),
+            create.replace("}", ",\"host_access\":[\"HostConfig.Privileged\"]}"),
+            create.replace("}", ",\"host_access\":[\"HostConfig.Binds\"]}")));
+    StringWriter out = new StringWriter();
+    CommandLine cli = new CommandLine(new RulesFromAuditCommand());
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(new StringWriter()));
+    assertEquals(0, cli.execute(audit.toString()));
+    String rules = out.toString();
+    assertEquals(
+        String.join(
+            "\n",
+            "# rules from " + audit,
+            "allow uid 1000 http POST /containers/create body unprivileged   # 2 requests, user"
+                + " u1000",
+            "# uid 1000 POST /containers/create: 2 requests asked for host access"
+                + " (HostConfig.Binds, HostConfig.Privileged); to allow that on purpose: allow uid"
+                + " 1000 http POST /containers/create body privileged",
+            ""),
+        rules);
+    assertTrue(HttpRules.parse(rules).hasHttpParts());
   }
 
   @Test

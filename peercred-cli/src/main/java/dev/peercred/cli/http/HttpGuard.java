@@ -69,6 +69,9 @@ public final class HttpGuard implements Relay.Inspector {
     int status;
     String problem;
 
+    /** What the body asked of the host, when it was read (a body rule, or audit-only mode). */
+    HttpRules.BodyFacts body;
+
     Exchange(
         long number,
         Request request,
@@ -126,6 +129,11 @@ public final class HttpGuard implements Relay.Inspector {
         record.put("path", path);
         record.put("route", request.path().route());
         record.put("rule", ruleText);
+      }
+      if (body != null && body.hostAccess() != null) {
+        record.put("host_access", body.hostAccess());
+      } else if (body != null) {
+        record.put("body_unreadable", body.unreadable());
       }
       record.put("reason", finalDecision().reason());
       record.put("decision", decision());
@@ -257,7 +265,7 @@ public final class HttpGuard implements Relay.Inspector {
             refuse(e, control);
             return;
           }
-          if (!request.framing().hasBody() || !rules.needsBody(request)) {
+          if (!request.framing().hasBody() || !readsBody(request)) {
             if (!admit(request, null, control)) {
               return;
             }
@@ -352,12 +360,22 @@ public final class HttpGuard implements Relay.Inspector {
     }
   }
 
+  /**
+   * Whether {@code request}'s body is read before it is decided: when a rule needs it, and in
+   * audit-only mode for every container creation, so that the audit trail records what each asked
+   * of the host and rules learned from it can keep the {@code body unprivileged} check.
+   */
+  private boolean readsBody(Request request) {
+    return rules.needsBody(request) || (auditOnly && ContainerBody.isCreation(request));
+  }
+
   /** Decides {@code request}; false if it is refused (then nothing more is read). */
   private boolean admit(Request request, HttpRules.BodyFacts body, Control control) {
     PolicyRules.Verdict verdict = rules.decide(request, body);
     String ruleText = verdict.rule().map(rules::text).orElse(null);
     boolean allowed = verdict.decision().allowed();
     Exchange exchange = new Exchange(++requests, request, verdict, ruleText, !allowed && auditOnly);
+    exchange.body = body;
     if (!allowed && !auditOnly) {
       String why = shortReason(verdict.decision());
       if (body != null && body.hostAccess() != null && !body.hostAccess().isEmpty()) {

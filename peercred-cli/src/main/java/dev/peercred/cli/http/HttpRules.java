@@ -366,7 +366,7 @@ public final class HttpRules {
                     lineNumber,
                     split + words.get(4)[0] + 1);
           };
-      if (!path.text().equals("/containers/create") || !(methods.equals(Set.of("POST")))) {
+      if (!path.text().equals(ContainerBody.CREATION) || !(methods.equals(Set.of("POST")))) {
         throw new PolicySyntaxException(
             "body checks apply to 'POST /containers/create' only", lineNumber, bodyColumn);
       }
