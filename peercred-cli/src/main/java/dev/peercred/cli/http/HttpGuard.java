@@ -175,8 +175,7 @@ public final class HttpGuard implements Relay.Inspector {
 
   private ClientState client = ClientState.HEAD;
   private int headScanned;
-  private long bodyLeft;
-  private ChunkedBody chunked;
+  private MessageBody requestBody;
   private byte[] buffered;
   private int bufferedLength;
   private int bufferedHead;
@@ -187,8 +186,7 @@ public final class HttpGuard implements Relay.Inspector {
 
   private ServerState server = ServerState.HEAD;
   private int responseScanned;
-  private long responseLeft;
-  private ChunkedBody responseChunked;
+  private MessageBody responseBody;
   private final ArrayDeque<Exchange> outstanding = new ArrayDeque<>();
 
   /**
@@ -289,11 +287,7 @@ public final class HttpGuard implements Relay.Inspector {
             keep(bytes, at, length);
             control.drop(length);
             at += length;
-            bodyLeft = request.framing().length();
-            chunked =
-                request.framing().kind() == HttpHead.Framing.Kind.CHUNKED
-                    ? new ChunkedBody()
-                    : null;
+            requestBody = new MessageBody(request.framing());
             client = ClientState.BODY_BUFFER;
             if (request.head().hasToken("Expect", "100-continue")) {
               control.send(Side.CLIENT, ByteBuffer.wrap(CONTINUE)); // the body is read here first
@@ -302,38 +296,28 @@ public final class HttpGuard implements Relay.Inspector {
         }
         case BODY -> {
           int n;
-          if (chunked != null) {
-            try {
-              n = chunked.follow(bytes, at, end - at);
-            } catch (HttpException e) {
-              // Part of the body has crossed already: the connection cannot be answered cleanly.
-              current().problem = e.getMessage();
-              control.stop();
-              return;
-            }
-          } else {
-            n = (int) Math.min(bodyLeft, end - at);
-            bodyLeft -= n;
+          try {
+            n = requestBody.follow(bytes, at, end - at);
+          } catch (HttpException e) {
+            // Part of the body has crossed already: the connection cannot be answered cleanly.
+            current().problem = e.getMessage();
+            control.stop();
+            return;
           }
           control.pass(n);
           current().requestBytes += n;
           at += n;
-          if (chunked == null ? bodyLeft == 0 : chunked.isDone()) {
+          if (requestBody.isDone()) {
             requestEnded(control);
           }
         }
         case BODY_BUFFER -> {
           int n;
-          if (chunked != null) {
-            try {
-              n = chunked.follow(bytes, at, end - at);
-            } catch (HttpException e) {
-              refuse(e, control);
-              return;
-            }
-          } else {
-            n = (int) Math.min(bodyLeft, end - at);
-            bodyLeft -= n;
+          try {
+            n = requestBody.follow(bytes, at, end - at);
+          } catch (HttpException e) {
+            refuse(e, control);
+            return;
           }
           if (bufferedLength - bufferedHead + n > ContainerBody.MAX_LENGTH + 64 * 1024) {
             refuse(
@@ -346,7 +330,7 @@ public final class HttpGuard implements Relay.Inspector {
           keep(bytes, at, n);
           control.drop(n);
           at += n;
-          if (chunked == null ? bodyLeft == 0 : chunked.isDone()) {
+          if (requestBody.isDone()) {
             if (!admitBuffered(control)) {
               return;
             }
@@ -400,7 +384,7 @@ public final class HttpGuard implements Relay.Inspector {
     byte[] body = Arrays.copyOfRange(buffered, bufferedHead, bufferedLength);
     HttpRules.BodyFacts facts;
     try {
-      byte[] content = chunked != null ? ChunkedBody.decode(body) : body;
+      byte[] content = requestBody.isChunked() ? ChunkedBody.decode(body) : body;
       facts = new HttpRules.BodyFacts(ContainerBody.hostAccess(content, content.length), null);
     } catch (ContainerBody.UnreadableException | HttpException e) {
       facts = new HttpRules.BodyFacts(null, e.getMessage());
@@ -430,14 +414,13 @@ public final class HttpGuard implements Relay.Inspector {
       requestEnded(control);
       return;
     }
-    chunked = framing.kind() == HttpHead.Framing.Kind.CHUNKED ? new ChunkedBody() : null;
-    bodyLeft = framing.length();
+    requestBody = new MessageBody(framing);
     client = ClientState.BODY;
   }
 
   /** The request has crossed whole: wait for its answer if it may switch protocols. */
   private void requestEnded(Control control) {
-    chunked = null;
+    requestBody = null;
     if (current().mayHijack) {
       client = ClientState.WAIT_FOR_ANSWER;
       control.hold(Side.CLIENT);
@@ -545,34 +528,25 @@ public final class HttpGuard implements Relay.Inspector {
           } else if (response.framing().kind() == HttpHead.Framing.Kind.NONE) {
             server = ServerState.UNTIL_CLOSE; // the body ends with the connection
           } else {
-            responseChunked =
-                response.framing().kind() == HttpHead.Framing.Kind.CHUNKED
-                    ? new ChunkedBody()
-                    : null;
-            responseLeft = response.framing().length();
+            responseBody = new MessageBody(response.framing());
             server = ServerState.BODY;
-            if (responseChunked == null && responseLeft == 0) {
+            if (responseBody.isDone()) {
               responseEnded(control);
             }
           }
         }
         case BODY -> {
           int n;
-          if (responseChunked != null) {
-            try {
-              n = responseChunked.follow(bytes, at, end - at);
-            } catch (HttpException e) {
-              backendFailed(exchange, "a malformed chunked response: " + e.getMessage(), control);
-              return;
-            }
-          } else {
-            n = (int) Math.min(responseLeft, end - at);
-            responseLeft -= n;
+          try {
+            n = responseBody.follow(bytes, at, end - at);
+          } catch (HttpException e) {
+            backendFailed(exchange, "a malformed chunked response: " + e.getMessage(), control);
+            return;
           }
           control.pass(n);
           exchange.responseBytes += n;
           at += n;
-          if (responseChunked == null ? responseLeft == 0 : responseChunked.isDone()) {
+          if (responseBody.isDone()) {
             responseEnded(control);
           }
         }
@@ -588,7 +562,7 @@ public final class HttpGuard implements Relay.Inspector {
   private void responseEnded(Control control) {
     Exchange exchange = outstanding.pollFirst();
     server = ServerState.HEAD;
-    responseChunked = null;
+    responseBody = null;
     recorder.record(exchange);
     if (client == ClientState.WAIT_FOR_ANSWER && outstanding.isEmpty()) {
       // The request that might have switched protocols was the last one sent, and was answered

@@ -10,6 +10,8 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The proxy's per-request rules: a policy file in the syntax of {@link PolicyRules}
@@ -294,24 +296,17 @@ public final class HttpRules {
     return -1;
   }
 
-  /** Start and end of each word of {@code line}, up to a comment. */
+  private static final Pattern WORD = Pattern.compile("[^ \t]+");
+
+  /**
+   * Start and end of each word of {@code line}, up to a comment (a word that starts with {@code
+   * #}), split as {@link PolicyRules} splits its lines.
+   */
   private static List<int[]> words(String line) {
     List<int[]> words = new ArrayList<>();
-    int i = 0;
-    while (i < line.length()) {
-      char c = line.charAt(i);
-      if (c == ' ' || c == '\t') {
-        i++;
-        continue;
-      }
-      if (c == '#') {
-        break;
-      }
-      int begin = i;
-      while (i < line.length() && line.charAt(i) != ' ' && line.charAt(i) != '\t') {
-        i++;
-      }
-      words.add(new int[] {begin, i});
+    Matcher word = WORD.matcher(line);
+    while (word.find() && line.charAt(word.start()) != '#') {
+      words.add(new int[] {word.start(), word.end()});
     }
     return words;
   }
