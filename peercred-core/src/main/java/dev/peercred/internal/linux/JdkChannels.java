@@ -95,6 +95,9 @@ public final class JdkChannels {
       throw new ClosedChannelException();
     }
     if (!channel.isConnected()) {
+      if (!channel.isOpen()) {
+        throw new ClosedChannelException(); // closed by another thread since the check above
+      }
       throw new IllegalArgumentException(
           what
               + " needs a connected channel; this one is "
