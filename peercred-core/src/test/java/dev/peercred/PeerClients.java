@@ -1,7 +1,7 @@
 package dev.peercred;
 
 import dev.peercred.testing.ChildProcess;
-import dev.peercred.testing.Tools;
+import dev.peercred.testing.PythonClient;
 import dev.peercred.testing.Users;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,23 +13,11 @@ final class PeerClients {
   private PeerClients() {}
 
   /**
-   * Connects, sends one line, then waits for the server to close before exiting. A server that
-   * closes without reading the line makes the kernel reset the connection; that still counts as the
-   * server closing.
+   * The python3 client's command line for {@code socket}: it connects, sends one line, then waits
+   * for the server to close before exiting.
    */
-  static final String CLIENT_SCRIPT =
-      "import socket,sys\n"
-          + "s=socket.socket(socket.AF_UNIX)\n"
-          + "s.connect(sys.argv[1])\n"
-          + "try:\n"
-          + "    s.sendall(b'hi\\n')\n"
-          + "    while s.recv(64): pass\n"
-          + "except (ConnectionResetError, BrokenPipeError):\n"
-          + "    pass\n";
-
-  /** The python3 client's command line for {@code socket}. */
   static List<String> pythonCommand(Path socket) {
-    return List.of(Tools.python3().toString(), "-c", CLIENT_SCRIPT, socket.toString());
+    return PythonClient.command(socket, "hi\n", false);
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.peercred.policy;
 import dev.peercred.UnixConnection;
 import dev.peercred.UnixListener;
 import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.PythonClient;
 import dev.peercred.testing.Tools;
 import dev.peercred.testing.Users;
 import java.io.IOException;
@@ -20,26 +21,6 @@ final class Peers {
 
   static final Path PYTHON = Tools.PYTHON3;
   static final Path SETPRIV = Users.SETPRIV;
-
-  /** Connects to argv[1], sends argv[2] (with \n as line breaks), prints all it reads, exits. */
-  private static final String CLIENT =
-      """
-      import socket, sys
-      s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-      s.connect(sys.argv[1])
-      if len(sys.argv) > 2 and sys.argv[2]:
-          s.sendall(sys.argv[2].encode())
-      out = b''
-      while True:
-          try:
-              b = s.recv(65536)
-          except ConnectionResetError:
-              break
-          if not b:
-              break
-          out += b
-      sys.stdout.write(out.decode())
-      """;
 
   /** Skips the calling test, saying why, unless this is root with python3 and setpriv. */
   static void assumeTools() {
@@ -71,8 +52,7 @@ final class Peers {
       Path python, Path socket, long uid, long gid, List<Long> groups, String input)
       throws IOException {
     List<String> command = new ArrayList<>(Users.as(uid, gid, groups));
-    command.addAll(
-        List.of(Tools.require(python).toString(), "-c", CLIENT, socket.toString(), input));
+    command.addAll(PythonClient.command(python, socket, input, false));
     return ChildProcess.start(command);
   }
 

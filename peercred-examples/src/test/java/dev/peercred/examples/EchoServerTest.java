@@ -10,6 +10,7 @@ import dev.peercred.testing.Await;
 import dev.peercred.testing.ChildProcess;
 import dev.peercred.testing.Descriptors;
 import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.PythonClient;
 import dev.peercred.testing.Users;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -86,16 +87,8 @@ class EchoServerTest {
   void echoesLinesFromAnotherProcessOfTheSameUser() throws Exception {
     Path socket = dir.resolve("echo.sock");
     try (EchoServer server = start(socket, PeerCredentials.ofCurrentProcess().uid())) {
-      // python3 sends without half-closing; the server answers, then the client's EOF comes
-      // from the server only when the client closes — so ask python to shut down its output.
-      String out =
-          run(
-              ExampleClients.python(
-                  ExampleClients.LINE_CLIENT.replace(
-                      "data = b\"\"", "s.shutdown(socket.SHUT_WR)\ndata = b\"\""),
-                  socket.toString(),
-                  "hello",
-                  "world"));
+      // The server answers, then ends the stream when the client has ended its own.
+      String out = run(ExampleClients.lineClient(socket, true, "hello", "world"));
       assertEquals("> hello\n> world\n", out);
     }
   }
@@ -110,10 +103,9 @@ class EchoServerTest {
       // The client sends a line first: it must still read the message and a clean end of stream.
       String out =
           run(
-              ExampleClients.concat(
+              PythonClient.as(
                   Users.as(Users.NOBODY, Users.NOBODY),
-                  ExampleClients.python(
-                      ExampleClients.LINE_CLIENT, socket.toString(), "let me in")));
+                  ExampleClients.lineClient(socket, false, "let me in")));
       assertEquals("Unauthorized access\n", out);
       assertTrue(
           log.contains("UID mismatch (65534 != " + owner + "). Closing connection."),

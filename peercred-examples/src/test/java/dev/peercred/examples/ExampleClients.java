@@ -1,6 +1,8 @@
 package dev.peercred.examples;
 
+import dev.peercred.testing.PythonClient;
 import dev.peercred.testing.Tools;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,33 +10,22 @@ import java.util.List;
 final class ExampleClients {
   private ExampleClients() {}
 
-  /** A python3 client: connects, sends the lines, prints everything it receives until EOF. */
-  static final String LINE_CLIENT =
-      """
-      import socket, sys
-      s = socket.socket(socket.AF_UNIX)
-      s.connect(sys.argv[1])
-      s.sendall("".join(line + "\\n" for line in sys.argv[2:]).encode())
-      data = b""
-      while True:
-          chunk = s.recv(65536)
-          if not chunk:
-              break
-          data += chunk
-      sys.stdout.write(data.decode())
-      """;
+  /**
+   * The test client ({@link PythonClient}) sending {@code lines}, each ended by a line feed, to
+   * {@code socket}; it shuts its output down after them if {@code shutdownOutput}.
+   */
+  static List<String> lineClient(Path socket, boolean shutdownOutput, String... lines) {
+    StringBuilder text = new StringBuilder();
+    for (String line : lines) {
+      text.append(line).append('\n');
+    }
+    return PythonClient.command(socket, text.toString(), shutdownOutput);
+  }
 
   /** {@code /usr/bin/python3 -c script args...}; skips the test if python3 is missing. */
   static List<String> python(String script, String... args) {
     List<String> command = new ArrayList<>(List.of(Tools.python3().toString(), "-c", script));
     command.addAll(List.of(args));
     return command;
-  }
-
-  /** {@code prefix} followed by {@code command}. */
-  static List<String> concat(List<String> prefix, List<String> command) {
-    List<String> all = new ArrayList<>(prefix);
-    all.addAll(command);
-    return all;
   }
 }

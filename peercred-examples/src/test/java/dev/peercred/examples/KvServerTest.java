@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peercred.UnixListener;
 import dev.peercred.policy.Audit;
 import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.PythonClient;
 import dev.peercred.testing.Tools;
 import dev.peercred.testing.Users;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ class KvServerTest {
   private static String run(Path socket, long uid, String commands) throws Exception {
     ChildProcess.Result result =
         ChildProcess.run(
-            ExampleClients.concat(
+            PythonClient.as(
                 Users.as(uid, uid), ExampleClients.python(CLIENT, socket.toString(), commands)));
     assertEquals(0, result.exitCode(), result.toString());
     return result.stdout();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.peercred.PeerCredentials;
+import dev.peercred.testing.PythonClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,28 +12,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A python3 client run as another user: sends text, prints what it receives until EOF. */
+/** The python3 client ({@link PythonClient}) run as another user. */
 final class Python {
   private Python() {}
-
-  static final String CLIENT =
-      """
-      import socket, sys
-      s = socket.socket(socket.AF_UNIX)
-      s.connect(sys.argv[1])
-      s.sendall(sys.argv[2].encode())
-      s.shutdown(socket.SHUT_WR)
-      data = b""
-      try:
-          while True:
-              chunk = s.recv(65536)
-              if not chunk:
-                  break
-              data += chunk
-      except ConnectionResetError:
-          pass
-      sys.stdout.write(data.decode())
-      """;
 
   record Result(int exit, String received) {}
 
@@ -49,16 +31,10 @@ final class Python {
     assumeOtherUsers();
     Process p =
         new ProcessBuilder(
-                List.of(
-                    "/usr/bin/setpriv",
-                    "--reuid=" + uid,
-                    "--regid=" + uid,
-                    "--clear-groups",
-                    "/usr/bin/python3",
-                    "-c",
-                    CLIENT,
-                    socket.toString(),
-                    text))
+                PythonClient.as(
+                    List.of(
+                        "/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups"),
+                    PythonClient.command(socket, text, true)))
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

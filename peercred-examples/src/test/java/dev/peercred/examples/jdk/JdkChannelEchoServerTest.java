@@ -1,10 +1,11 @@
 package dev.peercred.examples.jdk;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.peercred.PeerCredentials;
 import dev.peercred.policy.Policy;
+import dev.peercred.testing.ChildProcess;
+import dev.peercred.testing.PythonClient;
+import dev.peercred.testing.Users;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -49,38 +50,13 @@ class JdkChannelEchoServerTest {
             "> one\n> two\n",
             new String(Channels.newInputStream(client).readAllBytes(), StandardCharsets.UTF_8));
       }
-      assumeTrue(
-          PeerCredentials.ofCurrentProcess().uid() == 0
-              && Files.isExecutable(Path.of("/usr/bin/setpriv"))
-              && Files.isExecutable(Path.of("/usr/bin/python3")),
-          "SKIPPED LOUDLY: the other-user half needs root, setpriv and python3");
-      String script =
-          "import socket,sys\n"
-              + "s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'x\\n')\n"
-              + "s.shutdown(socket.SHUT_WR)\n"
-              + "d=b''\n"
-              + "try:\n"
-              + "    while True:\n"
-              + "        c=s.recv(99)\n"
-              + "        if not c: break\n"
-              + "        d+=c\n"
-              + "except ConnectionResetError:\n"
-              + "    pass\n"
-              + "sys.stdout.write(d.decode())\n";
+      // The other users (Users.as skips the rest, saying why, unless this is root with setpriv).
       for (long uid : List.of(65534L, 1000L)) {
-        Process p =
-            new ProcessBuilder(
-                    "/usr/bin/setpriv",
-                    "--reuid=" + uid,
-                    "--regid=" + uid,
-                    "--clear-groups",
-                    "/usr/bin/python3",
-                    "-c",
-                    script,
-                    socket.toString())
-                .start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
+        ChildProcess.Result run =
+            ChildProcess.run(
+                PythonClient.as(Users.as(uid, uid), PythonClient.command(socket, "x\n", true)));
+        assertEquals(0, run.exitCode(), run.toString());
+        String out = run.stdout();
         assertEquals(uid == 1000 ? "> x\n" : "Unauthorized access\n", out, "uid " + uid);
       }
       server.close();
