@@ -14,17 +14,7 @@ import java.time.Duration;
  * needs (a virtual thread per connection, a pause instead of a spin while accepting fails), or call
  * {@link #accept()} directly:
  *
- * {@snippet :
- * try (Listener listener = UnixListener.bind(Path.of("/run/myapp.sock"))) {
- *   listener.serve(connection -> {
- *     if (!connection.peerCredentials().hasUid(1000)) {
- *       connection.refuse("Unauthorized access\n");
- *       return;
- *     }
- *     connection.inputStream().transferTo(connection.outputStream());
- *   });
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = server}
  *
  * <p><b>Threads and closing.</b> Any thread may call {@link #accept()}, and {@link #close()} at any
  * time; closing wakes threads blocked in {@code accept()}. Closing does not close connections

@@ -10,12 +10,7 @@ import java.util.Optional;
  * Copies bytes between two connections until both directions have ended, on peercred's event loop:
  * no thread per direction, and no thread hand-off per read. The building block of a proxy.
  *
- * {@snippet :
- * try (UnixConnection backend = UnixConnection.connect(Path.of("/run/backend.sock"))) {
- *   Relay.Result result = Relay.between(client, backend); // returns when both directions ended
- *   log(result.fromClient() + " bytes in, " + result.fromServer() + " bytes out");
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = relay}
  *
  * <p>End of stream from one side is passed on as a half-close ({@code shutdown(SHUT_WR)}) once
  * everything before it is delivered, and the other direction goes on. A side that stops taking

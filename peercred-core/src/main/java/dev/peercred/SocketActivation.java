@@ -21,12 +21,7 @@ import java.util.Objects;
  * process they are meant for, and the optional {@code LISTEN_FDNAMES} names them ({@code
  * FileDescriptorName=} in a {@code .socket} unit), colon-separated.
  *
- * {@snippet :
- * UnixListener listener =
- *     SocketActivation.isInherited()
- *         ? SocketActivation.listener("api")          // or listener(0)
- *         : UnixListener.bind(Path.of("/run/app/api.sock"));
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = activation}
  *
  * <p><b>What is checked.</b> At the first call of any method, the variables are read from the
  * environment this JVM started with and parsed strictly: {@code LISTEN_PID} must be this process's

@@ -19,13 +19,7 @@ import java.util.Objects;
  * own when it closes. {@link UnixListener} uses it; so can a server that binds its socket some
  * other way (a gRPC or Netty server).
  *
- * {@snippet :
- * SocketFile.removeIfStale(path);        // a dead server's socket goes; a live server's stays
- * // ... bind(2) and listen(2) at path ...
- * SocketFile file = SocketFile.of(path); // right after binding: this device and inode are ours
- * // ... serve ...
- * file.deleteIfUnchanged();              // at close: never a newer server's socket, nor a file
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = socket-file}
  *
  * <p>A file is known by its device and inode, not by its name: a socket someone put at the path
  * since, or a file moved over it, has another inode and is left alone. An inode number can go to a

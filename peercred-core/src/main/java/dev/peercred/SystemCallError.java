@@ -17,15 +17,7 @@ import java.util.Set;
  * a call's errno is what they report. The exceptions keep those JDK types, so code catches what it
  * always caught, and asks this interface when the reason matters, instead of reading the message:
  *
- * {@snippet :
- * try {
- *   connection = UnixConnection.connect(path);
- * } catch (ConnectException e) {
- *   boolean noPermission =
- *       SystemCallError.of(e).map(SystemCallError::errnoName).orElse("").equals("EACCES");
- *   // ...
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = errno}
  *
  * <p>The error numbers are Linux's ({@code include/uapi/asm-generic/errno-base.h} and {@code
  * errno.h}), the same on x86_64 and aarch64.

@@ -34,14 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * goes on accepting (fail closed). A caller that only wants a plain connection uses the result as a
  * {@link java.nio.channels.ByteChannel}; the same object carries the credentials.
  *
- * {@snippet :
- * try (UnixListener listener = UnixListener.bind(Path.of("/tmp/echo.sock"))) {
- *   while (true) {
- *     UnixConnection connection = listener.accept();
- *     Thread.ofVirtual().start(() -> serve(connection)); // connection.peerCredentials().uid() ...
- *   }
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = accept}
  *
  * <p><b>Threads and closing.</b> Any number of threads may call {@link #accept()}. {@link #close()}
  * may be called by any thread at any time: threads blocked in {@code accept()} fail promptly with

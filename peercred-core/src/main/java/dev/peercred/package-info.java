@@ -6,25 +6,13 @@
  * it accepts carries the client's {@link dev.peercred.PeerCredentials} (pid, uid, gid), read with
  * {@code SO_PEERCRED} before {@code accept()} returns:
  *
- * {@snippet :
- * try (UnixListener listener = UnixListener.bind(Path.of("/tmp/echo.sock"))) {
- *   long me = PeerCredentials.ofCurrentProcess().uid();
- *   while (true) {
- *     UnixConnection connection = listener.accept();
- *     Thread.ofVirtual().start(() -> {
- *       if (!connection.peerCredentials().hasUid(me)) {
- *         connection.refuse("Unauthorized access\n");
- *         return;
- *       }
- *       // serve the connection
- *     });
- *   }
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = server}
  *
  * <p>A client {@linkplain dev.peercred.UnixConnection#connect(java.nio.file.Path) connects} and
  * gets the server's credentials the same way, to check that the socket is served by whom it
- * expects.
+ * expects:
+ *
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = client}
  *
  * <h2>Comparison with {@code jdk.net.ExtendedSocketOptions.SO_PEERCRED}</h2>
  *

@@ -25,12 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * #UNAUTHORIZED}) and closes. At most {@value #MAX_PENDING_REFUSALS} refusals are handled at a
  * time; beyond that refused connections are closed at once, without the handler.
  *
- * {@snippet :
- * try (var listener = AuthorizingListener.wrap(
- *     UnixListener.bind(Path.of("/tmp/echo.sock")), Policy.sameUser(), AuthorizingListener.UNAUTHORIZED)) {
- *   listener.serve(connection -> serve(connection)); // allowed peers only
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = authorizing}
  *
  * <p>The policy runs on the thread that calls {@code accept()}, so a slow policy (a remote name
  * service) slows accepting; several threads may call {@code accept()} at once. {@link

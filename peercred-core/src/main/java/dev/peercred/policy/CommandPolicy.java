@@ -11,16 +11,7 @@ import java.util.Set;
  * Tiered rights on one connection: a {@link Policy} per command, the article's "some users may
  * view, others may update".
  *
- * {@snippet :
- * CommandPolicy rights = CommandPolicy.builder()
- *     .command("get", Policy.anyOf(Policy.group("viewers"), Policy.group("editors")))
- *     .command("set", Policy.group("editors"))
- *     .build();
- * // for each command read from the connection:
- * if (!rights.authorize(connection, "set").allowed()) {
- *   // answer "denied", keep serving
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = commands}
  *
  * <p>Every decision is {@linkplain Audit#command recorded} (log line and {@code
  * dev.peercred.CommandDecision} event). A command with no policy is denied. Decisions fail closed

@@ -13,14 +13,7 @@ import java.util.Objects;
  * {@link #allOf(Policy...)}, {@link #anyOf(Policy...)} and {@link #not(Policy)}, or {@linkplain
  * PolicyRules#parse(String) parse} the text syntax of {@code docs/policies.md}:
  *
- * {@snippet :
- * Policy admins = Policy.anyOf(Policy.root(), Policy.group("wheel"));
- * Policy viewers = PolicyRules.parse("""
- *     deny uid 65534
- *     allow group staff
- *     allow same-user
- *     """);
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = policy}
  *
  * <p><b>Fail closed.</b> Callers ask through {@link #decide(PeerIdentity)}, which turns an
  * exception or a null answer into an {@link Decision.Outcome#ERROR} decision, and an error is a

@@ -17,14 +17,7 @@ import java.util.function.Function;
  * decides; when none matches, the default decides ({@code default deny} unless the text says {@code
  * default allow}).
  *
- * {@snippet :
- * # who may use the backup daemon
- * deny uid 65534                  # never nobody
- * allow root
- * allow group backup
- * allow exe /usr/bin/restic
- * default deny
- * }
+ * {@snippet file = dev/peercred/examples/snippets/backupd.rules}
  *
  * <p>Each rule is {@code allow} or {@code deny}, a kind and at most one argument (lists are
  * comma-separated without spaces): {@code any}, {@code same-user}, {@code root}, {@code uid

@@ -21,18 +21,6 @@
  * <p>Everything here fails closed: an exception, an unknown value or a failed lookup is a denial
  * whose reason says what went wrong.
  *
- * {@snippet :
- * Policy policy = PolicyRules.parse("""
- *     allow same-user
- *     allow group backup
- *     """);
- * try (var listener = AuthorizingListener.wrap(
- *     UnixListener.bind(Path.of("/run/backupd.sock")), policy, AuthorizingListener.UNAUTHORIZED)) {
- *   while (true) {
- *     UnixConnection connection = listener.accept();
- *     Thread.ofVirtual().start(() -> serve(connection));
- *   }
- * }
- * }
+ * {@snippet class = dev.peercred.examples.snippets.CoreSnippets region = authorizing}
  */
 package dev.peercred.policy;

@@ -22,14 +22,7 @@ import java.util.Objects;
  * policy that throws or cannot decide denies too ({@link Policy#decide}); a call whose transport
  * has no identity ends with {@code UNAUTHENTICATED}. In every case the handler never runs.
  *
- * {@snippet :
- * ServerInterceptor authz = PeerAuthorization.builder()
- *     .byDefault(Policy.sameUser())
- *     .forService("grpc.health.v1.Health", Policy.anyone())
- *     .forMethod("demo.Demo/Shutdown", Policy.root())
- *     .build();
- * Server server = UnixServerBuilder.forPath(path).addService(...).intercept(authz).build();
- * }
+ * {@snippet class = dev.peercred.examples.grpc.snippets.GrpcSnippets region = authorization}
  *
  * <p>The policy is evaluated at the start of each call, on the call's executor, so policies that
  * read names or {@code /proc} see the values of that moment. Every denial is audited ({@link

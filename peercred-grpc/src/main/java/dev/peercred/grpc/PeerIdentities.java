@@ -19,13 +19,7 @@ import java.util.Optional;
  *
  * <p>On a server built by {@link UnixServerBuilder} a handler reads its caller with one call:
  *
- * {@snippet :
- * public void whoAmI(Empty request, StreamObserver<Reply> reply) {
- *   PeerIdentity caller = PeerIdentities.current(); // never null; fails closed
- *   reply.onNext(Reply.newBuilder().setUid(caller.uid()).build());
- *   reply.onCompleted();
- * }
- * }
+ * {@snippet class = dev.peercred.examples.grpc.GrpcDemoServer region = whoami}
  *
  * <p>The identity is read once per connection, before the connection's first call is accepted, and
  * is shared by every call on that connection. A connection whose identity cannot be read is closed.

@@ -20,12 +20,7 @@ import java.util.Optional;
  * Builds a channel to a gRPC server on a Unix domain socket path, optionally checking who the
  * server is before the first call is sent.
  *
- * {@snippet :
- * ManagedChannel channel = UnixChannelBuilder.forPath(Path.of("/run/app/grpc.sock"))
- *     .expectServerUid(0)                                 // a squatter running as uid 1000 fails
- *     .expectServerExecutable(Path.of("/usr/libexec/appd"))
- *     .build();
- * }
+ * {@snippet class = dev.peercred.examples.grpc.snippets.GrpcSnippets region = channel}
  *
  * <p>Each connection reads the identity of the process that created the listening socket ({@code
  * SO_PEERCRED} on the client side, captured at {@code listen(2)}) when it connects. If an

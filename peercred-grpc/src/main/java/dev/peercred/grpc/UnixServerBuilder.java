@@ -19,13 +19,7 @@ import java.util.concurrent.TimeUnit;
  * Builds a grpc-java server on a Unix domain socket path where every call carries its caller's
  * identity ({@link PeerIdentities}).
  *
- * {@snippet :
- * Server server = UnixServerBuilder.forPath(Path.of("/run/app/grpc.sock"))
- *     .addService(new MyService())                       // reads PeerIdentities.current()
- *     .intercept(PeerAuthorization.builder().byDefault(PeerAuthorization.sameUser()).build())
- *     .build()
- *     .start();
- * }
+ * {@snippet class = dev.peercred.examples.grpc.GrpcDemoServer region = server}
  *
  * <p>Each accepted connection's identity is read from the kernel ({@code SO_PEERCRED}) before any
  * of its calls is accepted; a connection whose identity cannot be read is closed. The transport

@@ -57,9 +57,10 @@ public final class GrpcDemoServer implements AutoCloseable {
   public static GrpcDemoServer start(Path socket, Policy policy) throws IOException {
     long owner = PeerCredentials.ofCurrentProcess().uid();
     HealthStatusManager health = new HealthStatusManager();
+    // @start region = server
     Server server =
         UnixServerBuilder.forPath(socket)
-            .addService(new DemoService())
+            .addService(new DemoService()) // its methods read PeerIdentities.current()
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(reflectionV1Alpha())
@@ -69,7 +70,8 @@ public final class GrpcDemoServer implements AutoCloseable {
                     .forMethod(DemoGrpc.getOwnerOnlyMethod(), Policy.uid(owner))
                     .build())
             .build()
-            .start();
+            .start(); // replaces a dead server's socket file; a live server's fails
+    // @end
     health.setStatus(DemoGrpc.SERVICE_NAME, ServingStatus.SERVING);
     return new GrpcDemoServer(server, health);
   }
@@ -110,11 +112,13 @@ public final class GrpcDemoServer implements AutoCloseable {
   }
 
   private static final class DemoService extends DemoGrpc.DemoImplBase {
+    // @start region = whoami
     @Override
     public void whoAmI(WhoAmIRequest request, StreamObserver<Caller> reply) {
-      reply.onNext(describe(PeerIdentities.current()));
+      PeerIdentity caller = PeerIdentities.current(); // never null: no identity, no call
+      reply.onNext(describe(caller));
       reply.onCompleted();
-    }
+    } // @end
 
     @Override
     public void ownerOnly(OwnerOnlyRequest request, StreamObserver<OwnerOnlyReply> reply) {
