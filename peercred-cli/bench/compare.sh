@@ -21,7 +21,7 @@
 set -euo pipefail
 rounds="${1:-5}" requests="${2:-300000}" seconds="${3:-4}" conns="${4:-50}"
 here="$(cd "$(dirname "$0")" && pwd)"
-jar="$here/../target/peercred.jar"
+jar="${PEERCRED_JAR:-$here/../target/peercred.jar}"
 java="${PEERCRED_JAVA:-$(ls -d /usr/lib/jvm/*25*/bin/java | head -n 1)}"
 [ -f "$jar" ] || { echo "build first: ./peercred --help" >&2; exit 69; }
 
