@@ -187,10 +187,14 @@ final class Proxy {
     /** Who inspects after the first bytes; null to pass everything. */
     private final Relay.Inspector next;
 
+    /** Runs before the backend's end of stream is passed on to the client. */
+    private final Runnable beforeServerEnd;
+
     private boolean decided;
 
-    ProbeInspector(Relay.Inspector next) {
+    ProbeInspector(Relay.Inspector next, Runnable beforeServerEnd) {
       this.next = next;
+      this.beforeServerEnd = beforeServerEnd;
     }
 
     @Override
@@ -227,6 +231,9 @@ final class Proxy {
         control.passThrough(); // the client ended within what could have been a probe
       } else if (next != null) {
         next.ended(from, control);
+      }
+      if (from == Relay.Side.SERVER) {
+        beforeServerEnd.run();
       }
     }
   }
@@ -313,7 +320,8 @@ final class Proxy {
                   "uid " + client.peerCredentials().uid(),
                   auditOnly,
                   this::recordRequest);
-      Relay.Result result = Relay.between(client, server, new ProbeInspector(guard));
+      // A client that reads the backend's end of stream finds its records written already.
+      Relay.Result result = Relay.between(client, server, new ProbeInspector(guard, audit::flush));
       bytesIn.set(result.fromClient());
       bytesOut.set(result.fromServer());
       if (guard != null) {
@@ -367,6 +375,7 @@ final class Proxy {
     void end() {
       try {
         writeAudit();
+        audit.flush(); // this connection's records are out before it closes
       } catch (RuntimeException | Error e) {
         LOG.log(Level.ERROR, "connection " + id + ": cannot write its audit record", e);
       } finally {
@@ -390,6 +399,9 @@ final class Proxy {
           "duration_ms",
           Math.round((System.nanoTime() - exchange.startNanos()) / 1_000.0) / 1_000.0);
       audit.write(record);
+      if (!exchange.finalDecision().allowed()) {
+        audit.flush(); // refusals (and would-be refusals) are written at once
+      }
       Audit.command(client.peerIdentity(), exchange.command(), exchange.finalDecision(), endpoint);
     }
 

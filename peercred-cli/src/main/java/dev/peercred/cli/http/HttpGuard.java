@@ -86,9 +86,13 @@ public final class HttpGuard implements Relay.Inspector {
       this.ruleText = ruleText;
       this.wouldDeny = wouldDeny;
       this.headRequest = request != null && request.method().equals("HEAD");
-      this.mayHijack =
-          request != null
-              && (request.upgrade() || HIJACKING.matcher(request.path().route()).matches());
+      this.mayHijack = request != null && (request.upgrade() || hijacking(request.path().route()));
+    }
+
+    private static boolean hijacking(String route) {
+      // the pattern only for routes that can match it: most requests skip the regex
+      return (route.startsWith("/containers/") || route.startsWith("/exec/"))
+          && HIJACKING.matcher(route).matches();
     }
 
     /** What the rules decided; null for a request refused before any rule was consulted. */

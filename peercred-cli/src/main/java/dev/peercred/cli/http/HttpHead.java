@@ -1,6 +1,7 @@
 package dev.peercred.cli.http;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -85,11 +86,9 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
   }
 
   private static String latin1(ByteBuffer bytes, int from, int to) {
-    char[] chars = new char[to - from];
-    for (int i = from; i < to; i++) {
-      chars[i - from] = (char) (bytes.get(i) & 0xFF);
-    }
-    return new String(chars);
+    byte[] line = new byte[to - from];
+    bytes.get(from, line); // one bulk copy, then the JDK's Latin-1 string (no decoding loop here)
+    return new String(line, StandardCharsets.ISO_8859_1);
   }
 
   private static String[] field(String line) throws HttpException {

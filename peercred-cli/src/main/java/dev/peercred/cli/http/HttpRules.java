@@ -205,13 +205,16 @@ public final class HttpRules {
   public final class ForPeer {
     private final Map<PolicyRules.Rule, Decision> callers;
 
+    /** Rule texts made so far: each is made once per connection, not once per request. */
+    private final Map<PolicyRules.Rule, String> texts = new IdentityHashMap<>();
+
     private ForPeer(Map<PolicyRules.Rule, Decision> callers) {
       this.callers = callers;
     }
 
     /** The text of {@code rule} with its HTTP part, as audit records show it. */
     String text(PolicyRules.Rule rule) {
-      return HttpRules.this.text(rule);
+      return texts.computeIfAbsent(rule, HttpRules.this::text);
     }
 
     /**

@@ -42,6 +42,15 @@ public final class RelayEngine {
   private static final int READ_BUFFER = 64 * 1024;
   private static final int MAX_EVENTS = 256;
 
+  /**
+   * How often a loop that holds relays reads again every side it takes as drained, in milliseconds:
+   * a read shorter than the buffer is taken as "nothing more is queued" (the next arrival raises an
+   * edge), which saves the read that would only say EAGAIN; but a Unix socket read also stops early
+   * at a message carrying descriptors or credentials, or at out-of-band data, with more bytes
+   * queued behind it, and no edge comes for those. The sweep bounds how long such bytes can wait.
+   */
+  static final int SWEEP_MILLIS = 1000;
+
   /** Relay loops: the system property {@code dev.peercred.relayThreads}, else half the CPUs. */
   private static final int LOOPS =
       Math.max(
@@ -117,6 +126,9 @@ public final class RelayEngine {
     /** The direction reading from each descriptor, by descriptor number; loop thread only. */
     private Direction[] byFd = new Direction[1024];
 
+    /** Relays registered with this loop; loop thread only. */
+    private int relays;
+
     private final byte[] buffer = new byte[READ_BUFFER];
     private final MemorySegment bufferSegment = MemorySegment.ofArray(buffer);
 
@@ -160,8 +172,13 @@ public final class RelayEngine {
       MemorySegment state = LibC.allocateCaptureState(arena);
       byte[] drain = new byte[64];
       MemorySegment drainSegment = MemorySegment.ofArray(drain);
+      long lastSweep = System.nanoTime();
       while (true) {
-        int n = LibC.epoll_wait(epfd, events, MAX_EVENTS, -1, state);
+        int n = LibC.epoll_wait(epfd, events, MAX_EVENTS, relays > 0 ? SWEEP_MILLIS : -1, state);
+        if (relays > 0 && System.nanoTime() - lastSweep >= SWEEP_MILLIS * 1_000_000L) {
+          sweep();
+          lastSweep = System.nanoTime();
+        }
         if (n < 0) {
           if (n == -Errno.EINTR) {
             continue;
@@ -188,6 +205,9 @@ public final class RelayEngine {
           if ((mask & (LibC.EPOLLIN | LibC.EPOLLRDHUP | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) {
             reading.readable = true;
           }
+          if ((mask & (LibC.EPOLLRDHUP | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) {
+            reading.hangup = true; // read on to the end: no edge follows the last short read
+          }
           if ((mask & (LibC.EPOLLOUT | LibC.EPOLLHUP | LibC.EPOLLERR)) != 0) {
             reading.other.writable = true; // the direction writing to fd
           }
@@ -203,8 +223,19 @@ public final class RelayEngine {
       }
     }
 
+    /** Reads again every side taken as drained; see {@link #SWEEP_MILLIS}. */
+    private void sweep() {
+      for (Direction d : byFd) {
+        if (d != null && !d.readable && !d.pair.finished) {
+          d.readable = true;
+          d.pair.run();
+        }
+      }
+    }
+
     private void register(Pair pair) {
       pair.registered = true;
+      relays++;
       for (Direction d : pair.directions) {
         int fd = d.fromFd;
         if (fd >= byFd.length) {
@@ -226,6 +257,7 @@ public final class RelayEngine {
     }
 
     void deregister(Pair pair) {
+      relays--;
       for (Direction d : pair.directions) {
         if (d.fromFd < byFd.length && byFd[d.fromFd] == d) {
           byFd[d.fromFd] = null;
@@ -350,8 +382,14 @@ public final class RelayEngine {
     final int toFd;
     Direction other;
 
-    /** Edge-triggered readiness of {@link #fromFd} for reading, until a read says EAGAIN. */
+    /**
+     * Edge-triggered readiness of {@link #fromFd} for reading, until a read says EAGAIN or returns
+     * less than asked (see {@link #SWEEP_MILLIS}).
+     */
     boolean readable = true;
+
+    /** The source reported its end (or an error): read until EOF, short reads or not. */
+    boolean hangup;
 
     /** Whether {@link #toFd} takes bytes, until a write says EAGAIN. */
     boolean writable = true;
@@ -378,6 +416,11 @@ public final class RelayEngine {
     int offerOffset;
     int offerLength;
     int cursor;
+
+    /** Bytes of the current call passed but not yet written: from {@link #pendingFrom}. */
+    int pendingFrom;
+
+    int pendingLength;
 
     Direction(Pair pair, Side from, int fromFd, int toFd) {
       this.pair = pair;
@@ -459,6 +502,9 @@ public final class RelayEngine {
         return true;
       }
       int length = (int) n;
+      if (length < loop.buffer.length && !hangup) {
+        readable = false; // drained: the next arrival raises an edge
+      }
       if (inspector == null && unconsumedLength == 0) {
         passFrom(loop.buffer, 0, length);
         carried += length;
@@ -503,6 +549,7 @@ public final class RelayEngine {
         inspector.inspect(
             from, ByteBuffer.wrap(array, offset, length).slice().asReadOnlyBuffer(), this);
       } finally {
+        writePending();
         consumed = cursor;
         offerArray = null;
         cursor = 0;
@@ -642,9 +689,25 @@ public final class RelayEngine {
     @Override
     public void pass(int count) {
       checkCount(count);
-      passFrom(offerArray, offerOffset + cursor, count);
+      // Consecutive passes in one call go out in one send: a response head and its body, say.
+      if (pendingLength > 0 && pendingFrom + pendingLength != offerOffset + cursor) {
+        writePending();
+      }
+      if (pendingLength == 0) {
+        pendingFrom = offerOffset + cursor;
+      }
+      pendingLength += count;
       carried += count;
       cursor += count;
+    }
+
+    /** Writes the bytes passed in the current call so far. */
+    private void writePending() {
+      if (pendingLength > 0) {
+        int length = pendingLength;
+        pendingLength = 0;
+        passFrom(offerArray, pendingFrom, length);
+      }
     }
 
     @Override
@@ -656,6 +719,9 @@ public final class RelayEngine {
     @Override
     public void send(Side to, ByteBuffer bytes) {
       Direction towards = to == from ? other : this;
+      if (towards == this) {
+        writePending(); // what was passed before goes first
+      }
       byte[] copy = new byte[bytes.remaining()];
       bytes.duplicate().get(copy);
       towards.passFrom(copy, 0, copy.length);
@@ -695,6 +761,7 @@ public final class RelayEngine {
 
     @Override
     public void stop() {
+      writePending(); // what was passed before the stop is delivered, as it was passed
       pair.end(true);
     }
   }

@@ -1,0 +1,75 @@
+package dev.peercred.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.peercred.testing.Await;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The audit trail gathers lines in memory and still loses none. */
+class AuditLogTest {
+  @TempDir Path dir;
+
+  private static Map<String, Object> record(int n) {
+    Map<String, Object> record = Json.object();
+    record.put("request", n);
+    record.put("path", "/_ping");
+    return record;
+  }
+
+  @Test
+  void flushWritesEveryLineAddedSoFar() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (AuditLog log = AuditLog.toFile(file)) {
+      log.write(record(1));
+      log.write(record(2));
+      log.flush();
+      assertEquals(
+          List.of("{\"request\":1,\"path\":\"/_ping\"}", "{\"request\":2,\"path\":\"/_ping\"}"),
+          Files.readAllLines(file));
+    }
+  }
+
+  @Test
+  void linesReachTheFileWithoutAFlushWithinTheInterval() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    try (AuditLog log = AuditLog.toFile(file)) {
+      log.write(record(1));
+      Await.until("the first line written", () -> Files.readAllLines(file).size() == 1);
+      log.write(record(2)); // the flusher waits again, and writes this one too
+      Await.until("the second line written", () -> Files.readAllLines(file).size() == 2);
+    }
+  }
+
+  @Test
+  void closeLosesNothingAndManyLinesStayWhole() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    int count = 5 * AuditLog.BUFFER / 20; // several buffers' worth
+    AuditLog log = AuditLog.toFile(file);
+    Thread[] writers = new Thread[4];
+    for (int t = 0; t < writers.length; t++) {
+      writers[t] =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    for (int i = 0; i < count; i++) {
+                      log.write(record(i));
+                    }
+                  });
+    }
+    for (Thread writer : writers) {
+      writer.join();
+    }
+    log.close();
+    List<String> lines = Files.readAllLines(file);
+    assertEquals(writers.length * count, lines.size());
+    for (String line : lines) {
+      assertTrue(line.startsWith("{\"request\":") && line.endsWith("\"/_ping\"}"), line);
+    }
+  }
+}
