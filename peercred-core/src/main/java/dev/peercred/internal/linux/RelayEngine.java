@@ -51,13 +51,16 @@ public final class RelayEngine {
    */
   static final int SWEEP_MILLIS = 1000;
 
-  /** Relay loops: the system property {@code dev.peercred.relayThreads}, else half the CPUs. */
+  /**
+   * Relay loops: the system property {@code dev.peercred.relayThreads}, else one per CPU (as
+   * HAProxy's threads): a loop is one thread in {@code epoll_wait} when idle, and a proxy that
+   * forwards many connections is limited by how many loops share the work.
+   */
   private static final int LOOPS =
       Math.max(
           1,
           Integer.getInteger(
-              "dev.peercred.relayThreads",
-              Math.max(1, Runtime.getRuntime().availableProcessors() / 2)));
+              "dev.peercred.relayThreads", Runtime.getRuntime().availableProcessors()));
 
   private static final Loop[] loops = new Loop[LOOPS];
   private static final AtomicInteger next = new AtomicInteger();
