@@ -178,19 +178,25 @@ final class Report {
     md.append(
         "See [performance.md](performance.md) for what these figures mean and how the read path\n"
             + "was tuned.\n");
-    Path other = Path.of("peercred-benchmarks/other-benchmarks.md");
-    if (Files.isReadable(other)) {
+    // Hand-written sections, kept as they stand: what each tuning step bought (measured in
+    // runs of their own), then gRPC and the proxy (commands of their own).
+    append(md, Path.of("peercred-benchmarks/tuning.md"));
+    append(md, Path.of("peercred-benchmarks/other-benchmarks.md"));
+    return md.toString();
+  }
+
+  private static void append(StringBuilder md, Path section) {
+    if (Files.isReadable(section)) {
       try {
-        md.append('\n').append(Files.readString(other));
+        md.append('\n').append(Files.readString(section));
       } catch (java.io.IOException e) {
         md.append("\n(")
-            .append(other)
+            .append(section)
             .append(" could not be read: ")
             .append(e.getMessage())
             .append(")\n");
       }
     }
-    return md.toString();
   }
 
   private static double parseOrNaN(String s) {
