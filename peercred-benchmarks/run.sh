@@ -18,7 +18,7 @@ if [[ "${BENCH_SKIP_BUILD:-}" != 1 ]]; then
 fi
 m=peercred-benchmarks
 cp="$m/target/classes:peercred-core/target/classes:peercred-examples/target/classes:$m/target/lib/*"
-# Servers and the holder of idle connections each need 10,000+ descriptors.
+# Servers hold up to 19,000 connections, each holder process 9,500: raise the soft limit.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 exec "$java" --enable-native-access=ALL-UNNAMED -Dbench.csource="$m/src/main/c/echo.c" -Dbench.gosource="$m/src/main/go/echo.go" -cp "$cp" \
   dev.peercred.benchmarks.Runner --work "$m/target/bench" --out docs/benchmarks.md \
