@@ -9,9 +9,10 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Holds idle connections in a process of its own (10,000 descriptors need their own budget): {@code
- * Holder SOCKET COUNT} opens COUNT connections, makes one round trip on each (so the server has
- * really taken it on), prints {@code held COUNT}, and keeps them until standard input ends.
+ * Holds idle connections in a process of its own (thousands of descriptors need their own budget;
+ * the runner starts two for 19,000): {@code Holder SOCKET COUNT} opens COUNT connections, makes one
+ * round trip on each (so the server has really taken it on), prints {@code held COUNT}, and keeps
+ * them until standard input ends.
  */
 public final class Holder {
   private Holder() {}

@@ -165,12 +165,21 @@ final class Load {
 
   /**
    * Streams {@code lineLength}-byte lines for {@code nanos} (at least one chunk of them) while
-   * another thread reads the echo; returns {bytes echoed back, elapsed ns}.
+   * another thread reads the echo and checks it: every line sent must come back once, in order,
+   * with {@code "> "} in front, or the scenario fails. Returns {bytes echoed back, elapsed ns}.
    */
   static long[] throughput(Path socket, int lineLength, long nanos) throws IOException {
-    byte[] chunk = new byte[lineLength * 16];
+    int lines = 16;
+    byte[] chunk = new byte[lineLength * lines];
     for (int i = 0; i < chunk.length; i++) {
       chunk[i] = (i + 1) % lineLength == 0 ? (byte) '\n' : (byte) ('a' + i % 26);
+    }
+    // What one chunk's lines look like echoed; the echo of the whole stream repeats it.
+    byte[] echo = new byte[(lineLength + 2) * lines];
+    for (int l = 0; l < lines; l++) {
+      echo[l * (lineLength + 2)] = '>';
+      echo[l * (lineLength + 2) + 1] = ' ';
+      System.arraycopy(chunk, l * lineLength, echo, l * (lineLength + 2) + 2, lineLength);
     }
     long[] received = new long[1];
     try (SocketChannel channel = open(socket)) {
@@ -183,12 +192,24 @@ final class Load {
               .start(
                   () -> {
                     ByteBuffer in = ByteBuffer.allocate(256 * 1024);
+                    byte[] bytes = in.array();
+                    int at = 0; // where in `echo` the next byte received belongs
                     try {
                       while (true) {
                         in.clear();
                         int n = channel.read(in);
                         if (n < 0) {
                           return;
+                        }
+                        for (int i = 0; i < n; ) {
+                          int k = Math.min(n - i, echo.length - at);
+                          int bad = Arrays.mismatch(bytes, i, i + k, echo, at, at + k);
+                          if (bad >= 0) {
+                            throw new IOException(
+                                "wrong echo at byte " + (received[0] + i + bad) + " of the stream");
+                          }
+                          i += k;
+                          at = (at + k) % echo.length;
                         }
                         received[0] += n;
                       }
@@ -214,9 +235,18 @@ final class Load {
       if (failure[0] != null) {
         throw failure[0];
       }
-      long expected = sent[0] / lineLength * (lineLength + 2);
-      if (received[0] != expected) {
-        throw new IOException("echoed " + received[0] + " bytes, expected " + expected);
+      long linesSent = sent[0] / lineLength;
+      long linesAnswered = received[0] / (lineLength + 2);
+      if (received[0] != linesSent * (lineLength + 2)) {
+        throw new IOException(
+            linesAnswered
+                + " of "
+                + linesSent
+                + " lines answered ("
+                + received[0]
+                + " bytes, expected "
+                + linesSent * (lineLength + 2)
+                + ")");
       }
       return new long[] {received[0], elapsed};
     }

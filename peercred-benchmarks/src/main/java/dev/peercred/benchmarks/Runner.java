@@ -22,12 +22,23 @@ import java.util.concurrent.TimeUnit;
  * JMH microbenchmarks, and writes the results as Markdown.
  *
  * <pre>
- * Runner [--servers c,jdk,netty,junixsocket,peercred] [--seconds 5] [--held 10000] [--rounds 1]
+ * Runner [--servers c,go,jdk,netty,junixsocket,peercred] [--seconds 5] [--held 19000] [--rounds 1]
  *        [--jmh true|false] [--out docs/benchmarks.md] [--command "how this was started"]
  * </pre>
  */
 public final class Runner {
-  static final List<String> ALL_SERVERS = List.of("c", "jdk", "netty", "junixsocket", "peercred");
+  static final List<String> ALL_SERVERS =
+      List.of("c", "go", "jdk", "netty", "junixsocket", "peercred");
+
+  /** Servers that are native programs built by the runner, not Java. */
+  static final List<String> NATIVE_SERVERS = List.of("c", "go");
+
+  /**
+   * Connections one holder process opens at most: two holders reach 19,000 (as many as a server may
+   * hold under the 20,000-descriptor limit per process, with room for its own).
+   */
+  static final int PER_HOLDER = 9_500;
+
   static final int CLIENTS = 2;
   static final int BIG_LINE = 4096;
 
@@ -45,8 +56,10 @@ public final class Runner {
       double heldRssMiB,
       double heldHeapMiB,
       int held,
+      double heldKiBPerConnection,
       double heldP50Micros,
-      double heldP99Micros) {}
+      double heldP99Micros,
+      double heldCpuPerRoundTripMicros) {}
 
   /** Settings of one run. */
   record Settings(
@@ -72,7 +85,7 @@ public final class Runner {
         new Settings(
             List.of(options.getOrDefault("servers", String.join(",", ALL_SERVERS)).split(",")),
             Double.parseDouble(options.getOrDefault("seconds", "5")),
-            Integer.parseInt(options.getOrDefault("held", "10000")),
+            Integer.parseInt(options.getOrDefault("held", "19000")),
             Integer.parseInt(options.getOrDefault("rounds", "1")),
             Boolean.parseBoolean(options.getOrDefault("jmh", "true")),
             options.getOrDefault("jmh-args", "-f 1 -wi 3 -w 1s -i 5 -r 1s"),
@@ -89,10 +102,26 @@ public final class Runner {
     String loadBefore = Files.readString(Path.of("/proc/loadavg")).strip();
     Instant started = Instant.now();
     Map<String, List<Result>> results = new LinkedHashMap<>();
+    Map<String, Path> binaries = new LinkedHashMap<>();
+    List<String> servers = new ArrayList<>();
+    for (String server : s.servers()) {
+      if (server.equals("c")) {
+        binaries.put(server, buildC(s.work()));
+      } else if (server.equals("go")) {
+        Path go = buildGo(s.work());
+        if (go == null) {
+          continue;
+        }
+        binaries.put(server, go);
+      }
+      servers.add(server);
+    }
     for (int round = 0; round < s.rounds(); round++) {
-      for (String server : s.servers()) {
+      for (String server : servers) {
         log("round " + (round + 1) + ": " + server);
-        results.computeIfAbsent(server, k -> new ArrayList<>()).add(measure(server, s));
+        results
+            .computeIfAbsent(server, k -> new ArrayList<>())
+            .add(measure(server, binaries.get(server), s));
       }
     }
     List<String[]> jmh = s.jmh() ? runJmh(s) : List.of();
@@ -156,13 +185,55 @@ public final class Runner {
     return binary;
   }
 
+  /**
+   * Builds the Go server into the work directory, offline, from Debian's packages ({@code
+   * golang-go}, {@code golang-golang-x-sys-dev}); returns null, saying why loudly, if it cannot.
+   */
+  static Path buildGo(Path work) throws IOException, InterruptedException {
+    Path binary = work.resolve("echo-go").toAbsolutePath();
+    Path source = Path.of(System.getProperty("bench.gosource", "src/main/go/echo.go"));
+    if (!Files.exists(source)) {
+      source = Path.of("peercred-benchmarks/src/main/go/echo.go");
+    }
+    ProcessBuilder build =
+        new ProcessBuilder(
+                "go", "build", "-o", binary.toString(), source.toAbsolutePath().toString())
+            .directory(work.toFile())
+            .redirectErrorStream(true);
+    build.environment().put("GO111MODULE", "off");
+    build.environment().putIfAbsent("GOPATH", "/usr/share/gocode");
+    build
+        .environment()
+        .putIfAbsent("GOCACHE", work.resolve("go-cache").toAbsolutePath().toString());
+    String output;
+    int rc;
+    try {
+      Process go = build.start();
+      output = new String(go.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      rc = go.waitFor();
+    } catch (IOException e) {
+      output = e.getMessage();
+      rc = -1;
+    }
+    if (rc != 0) {
+      String banner = "*".repeat(72);
+      System.err.println(banner);
+      System.err.println(
+          "SKIPPING the Go server: `go build` of " + source + " failed (" + output + ")");
+      System.err.println("Install it with: apt-get install golang-go golang-golang-x-sys-dev");
+      System.err.println(banner);
+      return null;
+    }
+    return binary;
+  }
+
   /** Starts one server, runs every scenario against it, stops it. */
-  static Result measure(String server, Settings s) throws Exception {
+  static Result measure(String server, Path binary, Settings s) throws Exception {
     Path socket = s.work().resolve("bench-" + server + ".sock").toAbsolutePath();
     Files.deleteIfExists(socket);
     List<String> command =
-        server.equals("c")
-            ? List.of(buildC(s.work()).toString(), socket.toString())
+        binary != null
+            ? List.of(binary.toString(), socket.toString())
             : serverCommand(server, socket);
     Process process =
         new ProcessBuilder(command)
@@ -194,34 +265,52 @@ public final class Runner {
 
       double heldRss = Double.NaN;
       double heldHeap = Double.NaN;
+      double kibPerHeld = Double.NaN;
+      double heldCpuPerRoundTrip = Double.NaN;
       long[] heldLatencies = new long[0];
       int held = 0;
       if (s.held() > 0) {
-        Process holder =
-            new ProcessBuilder(
-                    javaCommand(
-                        Holder.class.getName(), socket.toString(), Integer.toString(s.held())))
-                .redirectError(s.work().resolve("bench-holder.log").toFile())
-                .start();
+        int descriptors = p.descriptors();
+        List<Process> holders = new ArrayList<>();
         try {
-          BufferedReader out =
-              new BufferedReader(
-                  new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-          String line = out.readLine();
-          if (line == null || !line.startsWith("held ")) {
-            throw new IOException(server + ": holder failed: " + line);
+          for (int left = s.held(), i = 0; left > 0; left -= PER_HOLDER, i++) {
+            holders.add(
+                new ProcessBuilder(
+                        javaCommand(
+                            Holder.class.getName(),
+                            socket.toString(),
+                            Integer.toString(Math.min(left, PER_HOLDER))))
+                    .redirectError(s.work().resolve("bench-holder-" + i + ".log").toFile())
+                    .start());
           }
-          held = Integer.parseInt(line.substring(5).strip());
+          for (Process holder : holders) {
+            BufferedReader out =
+                new BufferedReader(
+                    new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            if (line == null || !line.startsWith("held ")) {
+              throw new IOException(server + ": holder failed: " + line);
+            }
+            held += Integer.parseInt(line.substring(5).strip());
+          }
           Thread.sleep(500); // let the server settle
           heldRss = p.rssMiB();
+          kibPerHeld = (heldRss - idleRss) * 1024 / held;
           heldHeap = p.heapMiB();
+          cpu = p.cpuNanos();
           heldLatencies = Load.pingPong(socket, CLIENTS, scenario);
+          heldCpuPerRoundTrip = (p.cpuNanos() - cpu) / 1e3 / heldLatencies.length;
         } finally {
-          holder.getOutputStream().close();
-          if (!holder.waitFor(30, TimeUnit.SECONDS)) {
-            holder.destroyForcibly();
+          for (Process holder : holders) {
+            holder.getOutputStream().close();
+          }
+          for (Process holder : holders) {
+            if (!holder.waitFor(30, TimeUnit.SECONDS)) {
+              holder.destroyForcibly();
+            }
           }
         }
+        p.awaitDescriptors(descriptors, held);
       }
       return new Result(
           server,
@@ -236,8 +325,10 @@ public final class Runner {
           heldRss,
           heldHeap,
           held,
+          kibPerHeld,
           percentile(heldLatencies, 0.50),
-          percentile(heldLatencies, 0.99));
+          percentile(heldLatencies, 0.99),
+          heldCpuPerRoundTrip);
     }
   }
 
@@ -331,9 +422,38 @@ public final class Runner {
       return Double.NaN;
     }
 
-    /** Heap in use after a full collection, in MiB; NaN for the C server. */
+    /** Open descriptors of the server, from /proc/PID/fd. */
+    int descriptors() throws IOException {
+      try (var fds = Files.list(Path.of("/proc/" + process.pid() + "/fd"))) {
+        return (int) fds.count();
+      }
+    }
+
+    /**
+     * Waits (up to 30 s) until the server is back to {@code baseline} descriptors after its {@code
+     * held} clients went away; fails the scenario if it is not.
+     */
+    void awaitDescriptors(int baseline, int held) throws IOException, InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      int open = descriptors();
+      while (open > baseline && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+        open = descriptors();
+      }
+      if (open > baseline) {
+        throw new IOException(
+            name
+                + ": "
+                + (open - baseline)
+                + " of "
+                + held
+                + " descriptors still open 30 s after their clients closed");
+      }
+    }
+
+    /** Heap in use after a full collection, in MiB; NaN for the native servers. */
     double heapMiB() throws IOException {
-      if (name.equals("c")) {
+      if (NATIVE_SERVERS.contains(name)) {
         return Double.NaN;
       }
       stdin.write("heap\n".getBytes(StandardCharsets.UTF_8));

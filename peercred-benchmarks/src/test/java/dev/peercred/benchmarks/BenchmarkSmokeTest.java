@@ -26,7 +26,7 @@ class BenchmarkSmokeTest {
     Settings settings =
         new Settings(
             List.of("peercred"), 0.3, 200, 1, false, "", dir.resolve("b.md"), dir, "smoke");
-    Result r = Runner.measure("peercred", settings);
+    Result r = Runner.measure("peercred", null, settings);
     assertTrue(r.connectsPerSecond() > 0, r.toString());
     assertTrue(r.p50Micros() > 0 && r.p50Micros() <= r.p99Micros(), r.toString());
     assertTrue(r.megabytesPerSecond() > 0, r.toString());
@@ -34,6 +34,7 @@ class BenchmarkSmokeTest {
     assertTrue(r.heldHeapMiB() > 0, r.toString());
     assertEquals(200, r.held());
     assertTrue(r.heldP50Micros() > 0, r.toString());
+    assertTrue(r.heldKiBPerConnection() > 0, r.toString());
     String md =
         Report.markdown(
             settings,
@@ -53,7 +54,20 @@ class BenchmarkSmokeTest {
         "gcc is not installed: the C reference server cannot be built");
     Settings settings =
         new Settings(List.of("c"), 0.2, 0, 1, false, "", dir.resolve("b.md"), dir, "smoke");
-    Result r = Runner.measure("c", settings);
+    Result r = Runner.measure("c", Runner.buildC(dir), settings);
     assertTrue(r.connectsPerSecond() > 0 && r.p50Micros() > 0, r.toString());
+  }
+
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void theGoServerBuildsOfflineAndEchoes() throws Exception {
+    Path go = Runner.buildGo(dir);
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        go != null, "go cannot build the Go reference server (golang-go, golang-golang-x-sys-dev)");
+    Settings settings =
+        new Settings(List.of("go"), 0.2, 100, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+    Result r = Runner.measure("go", go, settings);
+    assertTrue(r.connectsPerSecond() > 0 && r.megabytesPerSecond() > 0, r.toString());
+    assertEquals(100, r.held());
   }
 }

@@ -74,6 +74,39 @@ public final class AcceptLoop {
       BooleanSupplier open,
       Function<T, UnixConnection> connectionOf,
       Handler<T> handler) {
+    if (Thread.currentThread().isVirtual()) {
+      accept(acceptor, open, connectionOf, handler);
+      return;
+    }
+    // A platform caller (a server's main thread) hands the loop to a virtual thread: waiting for
+    // the next connection then parks a virtual thread, which the poller wakes without a futex
+    // call and a switch to a sleeping thread of its own, and the handlers it starts go to the
+    // queue of the carrier it runs on. The caller waits for it; interrupting the caller
+    // interrupts the loop, which then behaves as if interrupted itself.
+    Thread loop =
+        Thread.ofVirtual()
+            .name("peercred-accept")
+            .start(() -> accept(acceptor, open, connectionOf, handler));
+    boolean interrupted = false;
+    while (true) {
+      try {
+        loop.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+        loop.interrupt();
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static <T> void accept(
+      Acceptor<T> acceptor,
+      BooleanSupplier open,
+      Function<T, UnixConnection> connectionOf,
+      Handler<T> handler) {
     ZoneId.systemDefault(); // read now, while a descriptor is sure to be available
     try (ExecutorService handlers =
         Executors.newThreadPerTaskExecutor(

@@ -81,10 +81,11 @@ public final class EchoServer implements AutoCloseable {
   }
 
   private static void echo(UnixConnection connection) throws IOException {
-    // Small buffers first: an idle connection then costs ~2 KiB; a read that fills the buffer
-    // doubles it (up to BULK_BUFFER) for connections that stream.
+    // Small buffers first: an idle connection then costs ~1 KiB; a read that fills the buffer
+    // doubles it (up to BULK_BUFFER) for connections that stream, and the reply buffer grows to
+    // what the lines need.
     byte[] in = new byte[INITIAL_BUFFER];
-    byte[] out = new byte[in.length + PREFIX.length];
+    Reply reply = new Reply();
     int filled = 0;
     boolean full = false;
     var stream = connection.inputStream();
@@ -103,30 +104,55 @@ public final class EchoServer implements AutoCloseable {
       if (n < 0) {
         return; // a partial last line without newline is dropped, as the article's server does
       }
-      int start = 0;
       int end = filled + n;
-      int outLength = 0;
-      for (int i = filled; i < end; i++) {
-        if (in[i] == '\n') {
-          int lineLength = i + 1 - start;
-          if (out.length < outLength + PREFIX.length + lineLength) {
-            out =
-                Arrays.copyOf(
-                    out, Math.max(out.length * 2, outLength + PREFIX.length + lineLength));
-          }
-          System.arraycopy(PREFIX, 0, out, outLength, PREFIX.length);
-          System.arraycopy(in, start, out, outLength + PREFIX.length, lineLength);
-          outLength += PREFIX.length + lineLength;
-          start = i + 1;
-        }
-      }
-      if (outLength > 0) {
-        connection.writeFully(out, 0, outLength);
+      int start = reply.prefixLines(in, filled, end);
+      if (reply.length > 0) {
+        connection.writeFully(reply.bytes, 0, reply.length);
       }
       filled = end - start;
       if (start > 0 && filled > 0) {
         System.arraycopy(in, start, in, 0, filled);
       }
+    }
+  }
+
+  /** The bytes to send back for what one read completed. */
+  private static final class Reply {
+    byte[] bytes = new byte[64];
+    int length;
+
+    /**
+     * Makes this reply the complete lines of {@code in[0..end)}, each prefixed, where no newline
+     * lies before {@code from}.
+     *
+     * @return where the first incomplete line starts ({@code end} if none)
+     */
+    int prefixLines(byte[] in, int from, int end) {
+      length = 0;
+      int start = 0;
+      for (int newline = indexOfNewline(in, from, end);
+          newline >= 0;
+          newline = indexOfNewline(in, newline + 1, end)) {
+        int lineLength = newline + 1 - start;
+        int need = length + PREFIX.length + lineLength;
+        if (bytes.length < need) {
+          bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, need));
+        }
+        System.arraycopy(PREFIX, 0, bytes, length, PREFIX.length);
+        System.arraycopy(in, start, bytes, length + PREFIX.length, lineLength);
+        length = need;
+        start = newline + 1;
+      }
+      return start;
+    }
+
+    private static int indexOfNewline(byte[] bytes, int from, int end) {
+      for (int i = from; i < end; i++) {
+        if (bytes[i] == '\n') {
+          return i;
+        }
+      }
+      return -1;
     }
   }
 

@@ -40,6 +40,12 @@ public final class NativeSocket {
 
   private int waitsWithoutSpin;
 
+  /** Which pollers have registered the descriptor: {@link #IN_READS}, {@link #IN_WRITES}. */
+  private volatile int registered;
+
+  private static final int IN_READS = 1;
+  private static final int IN_WRITES = 2;
+
   private NativeSocket(int fd) {
     this.fd = fd;
     this.descriptor = Fd.adopt(fd);
@@ -136,11 +142,17 @@ public final class NativeSocket {
   private void await(Poller poller, int events, long deadline, String operation)
       throws IOException {
     int rc;
+    int bit = poller == Poller.reads() ? IN_READS : IN_WRITES;
     acquire();
     try {
-      rc = poller.arm(fd, events);
+      rc = poller.arm(fd, events, (registered & bit) != 0);
     } finally {
       release();
+    }
+    if (rc == 0 && (registered & bit) == 0) {
+      // A reader and a writer setting their bits at once may lose one: that costs a failed ADD
+      // at a later wait, which arm() then retries as a MOD.
+      registered |= bit;
     }
     if (rc < 0) {
       throw Errno.socketException("epoll_ctl", -rc, "fd=" + fd);
