@@ -1,13 +1,17 @@
 package dev.peercred.cli;
 
 import java.time.Duration;
-import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.TypeConversionException;
 
 /** Reads durations as people write them: {@code 5s}, {@code 250ms}, {@code 2m}, {@code 0}. */
-final class DurationConverter implements ITypeConverter<Duration> {
-  @Override
-  public Duration convert(String text) {
+final class DurationConverter {
+  private DurationConverter() {}
+
+  /**
+   * The duration {@code text} says.
+   *
+   * @throws IllegalArgumentException saying why it is not a duration
+   */
+  static Duration convert(String text) {
     String t = text.strip();
     try {
       if (t.equals("0")) {
@@ -27,7 +31,7 @@ final class DurationConverter implements ITypeConverter<Duration> {
           },
           text);
     } catch (NumberFormatException e) {
-      throw new TypeConversionException(
+      throw new IllegalArgumentException(
           "'" + text + "' is not a duration (examples: 5s, 250ms, 2m, 0)");
     }
   }
@@ -40,7 +44,7 @@ final class DurationConverter implements ITypeConverter<Duration> {
 
   private static Duration check(Duration d, String text) {
     if (d.isNegative()) {
-      throw new TypeConversionException("'" + text + "' is negative");
+      throw new IllegalArgumentException("'" + text + "' is negative");
     }
     return d;
   }

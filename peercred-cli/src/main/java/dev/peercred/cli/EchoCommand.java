@@ -5,34 +5,33 @@ import dev.peercred.SocketActivation;
 import dev.peercred.SocketActivationException;
 import dev.peercred.UnixListener;
 import dev.peercred.examples.EchoServer;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code peercred echo [SOCKET]}: the article's echo server. */
-@Command(
-    name = "echo",
-    mixinStandardHelpOptions = true,
-    description = {
-      "Echo every line back prefixed with '> ', to the user who started the server only.",
-      "Any other user, root included, reads 'Unauthorized access' and is disconnected.",
-      "A stale socket file left by a dead server is replaced; a live server's is not.",
-      "Started by systemd socket activation (LISTEN_PID/LISTEN_FDS), it serves the inherited",
-      "socket instead of binding: exactly one, or the one named 'echo' in LISTEN_FDNAMES."
-    })
-final class EchoCommand implements Callable<Integer> {
-  @Parameters(
-      index = "0",
-      arity = "0..1",
-      paramLabel = "SOCKET",
-      description = "socket path (default: ${DEFAULT-VALUE})",
-      defaultValue = "/tmp/echo.sock")
-  String socket;
+final class EchoCommand implements Command {
+  private static final Syntax.Arg<String> SOCKET = Syntax.socketParameter("/tmp/echo.sock");
+
+  private static final Syntax SYNTAX =
+      Syntax.command(
+              "echo",
+              "Echo every line back prefixed with '> ', to the user who started the server only.",
+              "Any other user, root included, reads 'Unauthorized access' and is disconnected.",
+              "A stale socket file left by a dead server is replaced; a live server's is not.",
+              "Started by systemd socket activation (LISTEN_PID/LISTEN_FDS), it serves the"
+                  + " inherited socket instead of binding: exactly one, or the one named 'echo' in"
+                  + " LISTEN_FDNAMES.")
+          .args(SOCKET);
 
   @Override
-  public Integer call() throws Exception {
+  public Syntax syntax() {
+    return SYNTAX;
+  }
+
+  @Override
+  public int run(Syntax.Arguments args, PrintWriter out, PrintWriter err) throws Exception {
+    String socket = args.value(SOCKET);
     EchoServer server;
     if (SocketActivation.isInherited()) {
       server = new EchoServer(inheritedListener(), PeerCredentials.ofCurrentProcess().uid());
@@ -41,7 +40,7 @@ final class EchoCommand implements Callable<Integer> {
       server = EchoServer.bind(path);
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "echo-shutdown"));
-    System.err.println(
+    err.println(
         "peercred echo: listening on "
             + server.listener().localAddress()
             + "; answering uid "

@@ -4,53 +4,57 @@ import dev.peercred.PeerCredentials;
 import dev.peercred.examples.grpc.GrpcDemoServer;
 import dev.peercred.policy.Policy;
 import dev.peercred.policy.PolicyRules;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code peercred grpc-demo [SOCKET]}: the gRPC demo server. */
-@Command(
-    name = "grpc-demo",
-    mixinStandardHelpOptions = true,
-    description = {
-      GrpcDemoCommand.SUMMARY,
-      "(WhoAmI, OwnerOnly), grpc.health.v1.Health and server reflection.",
-      "Only the user who started the server may call, unless --allow-uid adds others or",
-      "--policy replaces the rule; OwnerOnly stays owner-only. Others get PERMISSION_DENIED.",
-      "Try: peercred grpc-whoami, or grpcurl -plaintext -unix SOCKET list"
-    })
-final class GrpcDemoCommand implements Callable<Integer> {
-  /** The first line of the description; a constant, so listing the command does not load it. */
+final class GrpcDemoCommand implements Command {
+  /**
+   * The summary in {@code peercred --help}; a constant, so listing the command does not load it.
+   */
   static final String SUMMARY =
       "Serve gRPC on a Unix socket where every call knows its caller: peercred.demo.v1.Demo";
 
-  @Parameters(
-      index = "0",
-      arity = "0..1",
-      paramLabel = "SOCKET",
-      description = "socket path (default: ${DEFAULT-VALUE})",
-      defaultValue = "/tmp/peercred-grpc.sock")
-  String socket;
+  private static final Syntax.Arg<String> SOCKET =
+      Syntax.socketParameter("/tmp/peercred-grpc.sock");
 
-  @Option(
-      names = "--allow-uid",
-      paramLabel = "UID",
-      description = "also allow this uid (repeatable); the server's own uid is always allowed")
-  long[] allowUids = new long[0];
+  private static final Syntax.Arg<Long> ALLOW_UID =
+      Syntax.option(
+              "--allow-uid",
+              "UID",
+              Syntax::number,
+              "also allow this uid (repeatable); the server's own uid is always allowed")
+          .repeatable();
 
-  @Option(
-      names = "--policy",
-      paramLabel = "FILE",
-      description =
+  private static final Syntax.Arg<Path> POLICY =
+      Syntax.option(
+          "--policy",
+          "FILE",
+          Syntax::path,
           "who may call, as policy rules (docs/policies.md), instead of the server's own"
-              + " uid; --allow-uid uids are allowed as well")
-  Path policyFile;
+              + " uid; --allow-uid uids are allowed as well");
+
+  private static final Syntax SYNTAX =
+      Syntax.command(
+              "grpc-demo",
+              SUMMARY + " (WhoAmI, OwnerOnly), grpc.health.v1.Health and server reflection.",
+              "Only the user who started the server may call, unless --allow-uid adds others or"
+                  + " --policy replaces the rule; OwnerOnly stays owner-only. Others get"
+                  + " PERMISSION_DENIED.",
+              "Try: peercred grpc-whoami, or grpcurl -plaintext -unix SOCKET list")
+          .args(SOCKET, ALLOW_UID, POLICY);
 
   @Override
-  public Integer call() throws Exception {
+  public Syntax syntax() {
+    return SYNTAX;
+  }
+
+  @Override
+  public int run(Syntax.Arguments args, PrintWriter out, PrintWriter err) throws Exception {
+    String socket = args.value(SOCKET);
+    long[] allowUids = args.values(ALLOW_UID).stream().mapToLong(Long::longValue).toArray();
+    Path policyFile = args.value(POLICY);
     Path path = Main.socketPath("grpc-demo", socket);
     for (long uid : allowUids) {
       if (uid < 0 || uid > 0xFFFF_FFFFL) {
@@ -78,7 +82,7 @@ final class GrpcDemoCommand implements Callable<Integer> {
     }
     GrpcDemoServer server = GrpcDemoServer.start(path, policy);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "grpc-demo-shutdown"));
-    System.err.println(
+    err.println(
         "peercred grpc-demo: listening on " + path + "; answering " + who + " (Ctrl-C stops)");
     server.server().awaitTermination();
     return 0;

@@ -3,11 +3,8 @@ package dev.peercred.cli;
 import dev.peercred.examples.http.HttpWhoAmIServer;
 import dev.peercred.policy.Policy;
 import dev.peercred.policy.PolicyRules;
+import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
  * {@code peercred http-demo [SOCKET]}: a Jetty HTTP server on a Unix socket whose {@code GET
@@ -15,17 +12,7 @@ import picocli.CommandLine.Parameters;
  * path, and the JVM option {@code --add-exports java.base/sun.nio.ch=ALL-UNNAMED} (the command's
  * jar carries it as its {@code Add-Exports} manifest attribute).
  */
-@Command(
-    name = "http-demo",
-    mixinStandardHelpOptions = true,
-    description = {
-      HttpDemoCommand.SUMMARY,
-      "GET /whoami answers the caller's pid, uid, gid, groups and executable in JSON.",
-      "Only the user who started the server and root get an answer, unless --policy",
-      "replaces the rule; everyone else gets 403 Forbidden. The socket is open to all users.",
-      "Try: curl --unix-socket SOCKET http://localhost/whoami"
-    })
-final class HttpDemoCommand implements Callable<Integer> {
+final class HttpDemoCommand implements Command {
   /** The first line of the description, which {@code peercred --help} shows without Jetty. */
   static final String SUMMARY =
       "Serve HTTP on a Unix socket (Jetty) where every request knows its caller.";
@@ -34,24 +21,37 @@ final class HttpDemoCommand implements Callable<Integer> {
   private static final java.util.logging.Logger JETTY =
       java.util.logging.Logger.getLogger("org.eclipse.jetty");
 
-  @Parameters(
-      index = "0",
-      arity = "0..1",
-      paramLabel = "SOCKET",
-      description = "socket path (default: ${DEFAULT-VALUE})",
-      defaultValue = "/tmp/peercred-http.sock")
-  String socket;
+  private static final Syntax.Arg<String> SOCKET =
+      Syntax.socketParameter("/tmp/peercred-http.sock");
 
-  @Option(
-      names = "--policy",
-      paramLabel = "FILE",
-      description =
+  private static final Syntax.Arg<Path> POLICY =
+      Syntax.option(
+          "--policy",
+          "FILE",
+          Syntax::path,
           "who gets an answer, as policy rules (docs/policies.md), instead of the server's own"
-              + " user and root")
-  Path policyFile;
+              + " user and root");
+
+  private static final Syntax SYNTAX =
+      Syntax.command(
+              "http-demo",
+              SUMMARY,
+              "GET /whoami answers the caller's pid, uid, gid, groups and executable in JSON.",
+              "Only the user who started the server and root get an answer, unless --policy"
+                  + " replaces the rule; everyone else gets 403 Forbidden. The socket is open to"
+                  + " all users.",
+              "Try: curl --unix-socket SOCKET http://localhost/whoami")
+          .args(SOCKET, POLICY);
 
   @Override
-  public Integer call() throws Exception {
+  public Syntax syntax() {
+    return SYNTAX;
+  }
+
+  @Override
+  public int run(Syntax.Arguments args, PrintWriter out, PrintWriter err) throws Exception {
+    String socket = args.value(SOCKET);
+    Path policyFile = args.value(POLICY);
     Path path = Main.socketPath("http-demo", socket);
     JETTY.setLevel(java.util.logging.Level.WARNING);
     Policy policy =
@@ -59,7 +59,7 @@ final class HttpDemoCommand implements Callable<Integer> {
     String who = policyFile == null ? "its own user and root" : "callers allowed by " + policyFile;
     HttpWhoAmIServer server = HttpWhoAmIServer.start(path, policy);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "http-demo-shutdown"));
-    System.err.println(
+    err.println(
         "peercred http-demo: listening on "
             + path
             + "; answering "

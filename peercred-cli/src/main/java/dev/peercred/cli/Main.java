@@ -1,29 +1,22 @@
 package dev.peercred.cli;
 
 import dev.peercred.UnixSocketAddress;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * The {@code peercred} command.
  *
- * <p>Only the subcommand being run is built: picocli reads a command's annotations and fields by
- * reflection, which costs more start-up time than the whole of {@code whoami}'s work, and the gRPC
- * and HTTP demos need libraries (gRPC, Jetty) that the other commands do not put on the class path.
- * The full tree, for {@code peercred --help} and mistakes, lists those by name and summary without
- * loading them.
+ * <p>Only the subcommand being run is loaded: the gRPC and HTTP demos need libraries (gRPC, Jetty)
+ * that the other commands do not put on the class path. {@code peercred --help} lists those by name
+ * and summary without loading them.
  */
-@Command(
-    name = "peercred",
-    mixinStandardHelpOptions = true,
-    version = "peercred 0.1.0",
-    description = "Unix domain socket servers and tools that know who is on the other end.")
 public final class Main {
   private Main() {}
 
@@ -38,7 +31,14 @@ public final class Main {
    * libraries it needs beyond the tool's own (the launcher's {@code lib/NAME} directory), if any.
    */
   private record Subcommand(
-      String name, Supplier<Object> create, String summary, Library library) {}
+      String name, Supplier<Command> create, String summary, Library library) {}
+
+  private static final Syntax ROOT =
+      Syntax.command(
+          "peercred", "Unix domain socket servers and tools that know who is on the other end.");
+
+  private static final String HELP_SUMMARY =
+      "Display help information about the specified command.";
 
   /** Libraries that only some commands need, with the packages their classes are in. */
   private enum Library {
@@ -81,17 +81,25 @@ public final class Main {
     System.exit(run(args));
   }
 
-  /** Runs the command line and returns the exit code. */
+  /** Runs the command line, writing to standard output and error, and returns the exit code. */
   public static int run(String... args) {
+    return run(
+        new PrintWriter(System.out, true, System.out.charset()),
+        new PrintWriter(System.err, true, System.err.charset()),
+        args);
+  }
+
+  /** Runs the command line, writing to {@code out} and {@code err}, and returns the exit code. */
+  static int run(PrintWriter out, PrintWriter err, String... args) {
     configureLogging();
     try {
-      return execute(commandLine(args), args);
+      return execute(Arrays.asList(args), out, err);
     } catch (NoClassDefFoundError e) {
       // Only the demos need classes that the class path may lack (java -jar, say).
       String missing = String.valueOf(e.getMessage());
       for (Library library : Library.values()) {
         if (library.packages.matcher(missing).lookingAt()) {
-          System.err.println(
+          err.println(
               "peercred: "
                   + String.join(" ", args)
                   + ": the "
@@ -105,66 +113,101 @@ public final class Main {
         }
       }
       throw e;
+    } finally {
+      out.flush();
+      err.flush();
     }
-  }
-
-  private static int execute(CommandLine cli, String[] args) {
-    cli.setExitCodeExceptionMapper(e -> EXIT_FAILURE);
-    cli.setParameterExceptionHandler(
-        (e, ignored) -> {
-          CommandLine command = e.getCommandLine();
-          command.getErr().println("peercred: " + e.getMessage());
-          command
-              .getErr()
-              .println("Try '" + command.getCommandSpec().qualifiedName() + " --help'.");
-          return EXIT_USAGE;
-        });
-    cli.setExecutionExceptionHandler(
-        (e, command, ignored) -> {
-          command.getErr().println("peercred " + command.getCommandName() + ": " + describe(e));
-          return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
-        });
-    return cli.execute(args);
   }
 
   /**
-   * The command tree for {@code args}: the root with just the subcommand named by the first
-   * argument that is not an option (and {@code help} with just the one it names), or with all of
-   * them when there is none or it is not one of them.
+   * Options before the first word that is not one are the tool's own; that word names the command,
+   * which gets the rest.
    */
-  private static CommandLine commandLine(String[] args) {
-    CommandLine cli = new CommandLine(new Main());
+  private static int execute(List<String> args, PrintWriter out, PrintWriter err) {
     int first = 0;
-    while (first < args.length && args[first].startsWith("-")) {
+    while (first < args.size() && args.get(first).startsWith("-")) {
       first++;
     }
-    String name = first < args.length ? args[first] : null;
-    Optional<Subcommand> chosen = find(name);
-    if (chosen.isPresent()) {
-      cli.addSubcommand(name, chosen.get().create().get());
-      return cli;
-    }
-    if ("help".equals(name)) {
-      cli.addSubcommand("help", new CommandLine.HelpCommand());
-      Optional<Subcommand> topic = find(first + 1 < args.length ? args[first + 1] : null);
-      if (topic.isPresent()) {
-        cli.addSubcommand(topic.get().name(), topic.get().create().get());
-        return cli;
+    String name = first < args.size() ? args.get(first) : null;
+    try {
+      Syntax.Arguments options = ROOT.parse(args.subList(0, first));
+      if (options.helpAsked()) {
+        out.print(ROOT.help("peercred", commandList()));
+        return Exit.OK;
       }
+      if (options.versionAsked()) {
+        out.println(Syntax.VERSION);
+        return Exit.OK;
+      }
+      if (name == null) {
+        throw new Syntax.UsageException("Missing required subcommand");
+      }
+      if (name.equals("help")) {
+        return help(first + 1 < args.size() ? args.get(first + 1) : null, out);
+      }
+      Subcommand chosen =
+          find(name)
+              .orElseThrow(() -> new Syntax.UsageException("Unknown command: '" + name + "'"));
+      return execute(chosen, args.subList(first + 1, args.size()), out, err);
+    } catch (Syntax.UsageException e) {
+      return usageError("peercred", e, err);
     }
+  }
+
+  private static int execute(
+      Subcommand subcommand, List<String> args, PrintWriter out, PrintWriter err) {
+    String qualifiedName = "peercred " + subcommand.name();
+    Command command = subcommand.create().get();
+    try {
+      Syntax.Arguments parsed = command.syntax().parse(args);
+      if (parsed.helpAsked()) {
+        out.print(command.syntax().help(qualifiedName));
+        return Exit.OK;
+      }
+      if (parsed.versionAsked()) {
+        out.println(Syntax.VERSION);
+        return Exit.OK;
+      }
+      return command.run(parsed, out, err);
+    } catch (Syntax.UsageException e) {
+      return usageError(qualifiedName, e, err);
+    } catch (Exception e) {
+      err.println(qualifiedName + ": " + describe(e));
+      return e instanceof IllegalArgumentException ? EXIT_USAGE : EXIT_FAILURE;
+    }
+  }
+
+  /** {@code peercred help [COMMAND]}. */
+  private static int help(String topic, PrintWriter out) throws Syntax.UsageException {
+    if (topic == null) {
+      out.print(ROOT.help("peercred", commandList()));
+      return Exit.OK;
+    }
+    Subcommand chosen =
+        find(topic)
+            .orElseThrow(() -> new Syntax.UsageException("Unknown subcommand '" + topic + "'."));
+    out.print(chosen.create().get().syntax().help("peercred " + topic));
+    return Exit.OK;
+  }
+
+  /** Every command's name and summary; those that need other libraries are not loaded. */
+  private static List<String[]> commandList() {
+    List<String[]> list = new ArrayList<>();
     for (Subcommand subcommand : SUBCOMMANDS) {
-      if (subcommand.library() != null) {
-        CommandSpec listed = CommandSpec.create().name(subcommand.name());
-        listed.usageMessage().description(subcommand.summary());
-        cli.addSubcommand(subcommand.name(), new CommandLine(listed));
-      } else {
-        cli.addSubcommand(subcommand.name(), subcommand.create().get());
-      }
+      String summary =
+          subcommand.library() != null
+              ? subcommand.summary()
+              : subcommand.create().get().syntax().summary();
+      list.add(new String[] {subcommand.name(), summary});
     }
-    if (!"help".equals(name)) {
-      cli.addSubcommand("help", new CommandLine.HelpCommand());
-    }
-    return cli;
+    list.add(new String[] {"help", HELP_SUMMARY});
+    return list;
+  }
+
+  private static int usageError(String qualifiedName, Syntax.UsageException e, PrintWriter err) {
+    err.println("peercred: " + e.getMessage());
+    err.println("Try '" + qualifiedName + " --help'.");
+    return EXIT_USAGE;
   }
 
   private static Optional<Subcommand> find(String name) {

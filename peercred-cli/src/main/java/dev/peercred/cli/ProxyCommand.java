@@ -8,6 +8,7 @@ import dev.peercred.UnixListener;
 import dev.peercred.UnixSocketAddress;
 import dev.peercred.cli.http.HttpRules;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.lang.System.Logger.Level;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
@@ -15,163 +16,187 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
 /** {@code peercred proxy}: an authorizing Unix-socket proxy with an audit trail. */
-@Command(
-    name = "proxy",
-    mixinStandardHelpOptions = true,
-    sortOptions = false,
-    description = {
-      "Accept connections on a Unix socket, decide each with the caller's kernel-verified identity"
-          + " and a policy file, forward allowed ones to the backend socket, refuse the rest.",
-      "One JSON audit line per connection goes to standard output (or --audit FILE) when it ends.",
-      "SIGHUP reloads the policy (a bad one is reported and the old one stays in force) and"
-          + " reopens the audit file; live connections are not touched.",
-      "SIGINT or SIGTERM stops accepting, lets open connections finish for --grace, removes the"
-          + " socket and exits 0.",
-      "Started by systemd socket activation (LISTEN_FDS), it serves the passed socket: the only"
-          + " one, or the one named 'proxy'.",
-      "A connection whose first bytes are the whoami probe is answered by the proxy itself"
-          + " (see 'peercred whoami')."
-    },
-    footer = {
-      "",
-      "Policy file (docs/policies.md): one rule per line, the first that matches decides;",
-      "no match denies unless the file ends with 'default allow'. A rule that cannot be",
-      "checked (process gone, unknown name) never allows. For example:",
-      "  deny uid 65534",
-      "  allow group docker",
-      "  allow user alice,bob",
-      "  allow exe /usr/bin/docker",
-      "",
-      "Audit record fields: time, connection, pid, uid, user, gid, group, exe, decision, reason,",
-      "  [policy_error], [whoami], [error], bytes_in (client to backend), bytes_out, duration_ms.",
-      "",
-      "A backend that does not answer is not an error at start (it may come later); each allowed",
-      "connection is then closed and audited with the error."
-    },
-    exitCodeListHeading = "%nExit status:%n",
-    exitCodeList = {
-      "0:stopped by SIGINT or SIGTERM",
-      "1:any other failure",
-      "64:bad option or argument (EX_USAGE)",
-      "65:policy file is not valid (EX_DATAERR)",
-      "66:policy file missing or unreadable (EX_NOINPUT)",
-      "73:listening socket or audit file cannot be created (EX_CANTCREAT)",
-      "78:sockets passed by systemd are wrong (EX_CONFIG)"
-    })
-final class ProxyCommand implements Callable<Integer> {
+final class ProxyCommand implements Command {
   private static final System.Logger LOG = System.getLogger("dev.peercred.cli");
 
-  @Spec CommandSpec spec;
-
-  @Option(
-      names = "--listen",
-      paramLabel = "PATH",
-      description =
+  private static final Syntax.Arg<String> LISTEN =
+      Syntax.option(
+          "--listen",
+          "PATH",
+          Syntax::text,
           "socket to accept connections on (a path, or @name for an abstract socket); required"
-              + " unless started by systemd socket activation")
-  String listen;
+              + " unless started by systemd socket activation");
 
-  @Option(
-      names = "--mode",
-      paramLabel = "OCTAL",
-      description =
+  private static final Syntax.Arg<String> MODE =
+      Syntax.option(
+          "--mode",
+          "OCTAL",
+          Syntax::text,
           "permissions of the listening socket file, such as 0660 (connecting needs write"
-              + " permission); default: 0777 minus the umask")
-  String mode;
+              + " permission); default: 0777 minus the umask");
 
-  @Option(
-      names = "--owner",
-      paramLabel = "USER",
-      description = "owner of the listening socket file, a user name or uid")
-  String owner;
+  private static final Syntax.Arg<String> OWNER =
+      Syntax.option(
+          "--owner",
+          "USER",
+          Syntax::text,
+          "owner of the listening socket file, a user name or uid");
 
-  @Option(
-      names = "--group",
-      paramLabel = "GROUP",
-      description = "group of the listening socket file, a group name or gid")
-  String group;
+  private static final Syntax.Arg<String> GROUP =
+      Syntax.option(
+          "--group",
+          "GROUP",
+          Syntax::text,
+          "group of the listening socket file, a group name or gid");
 
-  @Option(
-      names = "--to",
-      required = true,
-      paramLabel = "PATH",
-      description = "backend socket to forward allowed connections to (path or @name)")
-  String to;
+  private static final Syntax.Arg<String> TO =
+      Syntax.option(
+              "--to",
+              "PATH",
+              Syntax::text,
+              "backend socket to forward allowed connections to (path or @name)")
+          .required();
 
-  @Option(
-      names = "--policy",
-      required = true,
-      paramLabel = "FILE",
-      description = "policy file (see below)")
-  Path policy;
+  private static final Syntax.Arg<Path> POLICY =
+      Syntax.option("--policy", "FILE", Syntax::path, "policy file (see below)").required();
 
-  @Option(
-      names = "--http",
-      description =
+  private static final Syntax.Arg<Boolean> HTTP =
+      Syntax.flag(
+          "--http",
           "decide every HTTP request (keep-alive and pipelined ones included) instead of whole"
               + " connections: rules may end with 'http METHODS PATH', and a refused request gets a"
-              + " 403 with a Docker-style JSON message; see docs/http-guard.md")
-  boolean http;
+              + " 403 with a Docker-style JSON message; see docs/http-guard.md");
 
-  @Option(
-      names = "--audit-only",
-      description =
+  private static final Syntax.Arg<Boolean> AUDIT_ONLY =
+      Syntax.flag(
+          "--audit-only",
           "with --http: forward every request, and record those the rules refuse as"
-              + " 'would-deny' (to learn a rule file: see 'peercred rules-from-audit')")
-  boolean auditOnly;
+              + " 'would-deny' (to learn a rule file: see 'peercred rules-from-audit')");
 
-  @Option(
-      names = "--audit",
-      paramLabel = "FILE",
-      description = "append audit lines to FILE instead of standard output")
-  Path auditFile;
+  private static final Syntax.Arg<Path> AUDIT =
+      Syntax.option(
+          "--audit", "FILE", Syntax::path, "append audit lines to FILE instead of standard output");
 
-  @Option(
-      names = "--grace",
-      paramLabel = "DURATION",
-      defaultValue = "5s",
-      converter = DurationConverter.class,
-      description =
-          "on SIGINT/SIGTERM, how long open connections may go on (default: ${DEFAULT-VALUE})")
-  Duration grace;
+  private static final Syntax.Arg<Duration> GRACE =
+      Syntax.option(
+              "--grace",
+              "DURATION",
+              DurationConverter::convert,
+              "on SIGINT/SIGTERM, how long open connections may go on (default: {default})")
+          .byDefault("5s");
 
-  @Option(
-      names = "--connect-timeout",
-      paramLabel = "DURATION",
-      defaultValue = "5s",
-      converter = DurationConverter.class,
-      description =
-          "how long to wait for a backend whose backlog is full before closing the client"
-              + " (default: ${DEFAULT-VALUE})")
-  Duration connectTimeout;
+  private static final Syntax.Arg<Duration> CONNECT_TIMEOUT =
+      Syntax.option(
+              "--connect-timeout",
+              "DURATION",
+              DurationConverter::convert,
+              "how long to wait for a backend whose backlog is full before closing the client"
+                  + " (default: {default})")
+          .byDefault("5s");
+
+  private static final Syntax SYNTAX =
+      Syntax.command(
+              "proxy",
+              "Accept connections on a Unix socket, decide each with the caller's kernel-verified"
+                  + " identity and a policy file, forward allowed ones to the backend socket,"
+                  + " refuse the rest.",
+              "One JSON audit line per connection goes to standard output (or --audit FILE) when it"
+                  + " ends.",
+              "SIGHUP reloads the policy (a bad one is reported and the old one stays in force) and"
+                  + " reopens the audit file; live connections are not touched.",
+              "SIGINT or SIGTERM stops accepting, lets open connections finish for --grace, removes"
+                  + " the socket and exits 0.",
+              "Started by systemd socket activation (LISTEN_FDS), it serves the passed socket: the"
+                  + " only one, or the one named 'proxy'.",
+              "A connection whose first bytes are the whoami probe is answered by the proxy itself"
+                  + " (see 'peercred whoami').")
+          .args(
+              LISTEN,
+              MODE,
+              OWNER,
+              GROUP,
+              TO,
+              POLICY,
+              HTTP,
+              AUDIT_ONLY,
+              AUDIT,
+              GRACE,
+              CONNECT_TIMEOUT)
+          .footer(
+              "",
+              "Policy file (docs/policies.md): one rule per line, the first that matches",
+              "decides; no match denies unless the file ends with 'default allow'. A rule that",
+              "cannot be checked (process gone, unknown name) never allows. For example:",
+              "  deny uid 65534",
+              "  allow group docker",
+              "  allow user alice,bob",
+              "  allow exe /usr/bin/docker",
+              "",
+              "Audit record fields: time, connection, pid, uid, user, gid, group, exe,",
+              "  decision, reason, [policy_error], [whoami], [error], bytes_in (client to",
+              "  backend), bytes_out, duration_ms.",
+              "",
+              "A backend that does not answer is not an error at start (it may come later);",
+              "each allowed connection is then closed and audited with the error.")
+          .exitCodes(
+              "0:stopped by SIGINT or SIGTERM",
+              "1:any other failure",
+              "64:bad option or argument (EX_USAGE)",
+              "65:policy file is not valid (EX_DATAERR)",
+              "66:policy file missing or unreadable (EX_NOINPUT)",
+              "73:listening socket or audit file cannot be created (EX_CANTCREAT)",
+              "78:sockets passed by systemd are wrong (EX_CONFIG)");
+
+  private String listen;
+  private String mode;
+  private String owner;
+  private String group;
+  private String to;
+  private Path policy;
+  private boolean http;
+  private boolean auditOnly;
+  private Path auditFile;
+  private Duration grace;
+  private Duration connectTimeout;
 
   @Override
-  public Integer call() {
+  public Syntax syntax() {
+    return SYNTAX;
+  }
+
+  @Override
+  public int run(Syntax.Arguments args, PrintWriter out, PrintWriter err)
+      throws Syntax.UsageException {
+    listen = args.value(LISTEN);
+    mode = args.value(MODE);
+    owner = args.value(OWNER);
+    group = args.value(GROUP);
+    to = args.value(TO);
+    policy = args.value(POLICY);
+    http = args.flag(HTTP);
+    auditOnly = args.flag(AUDIT_ONLY);
+    auditFile = args.value(AUDIT);
+    grace = args.value(GRACE);
+    connectTimeout = args.value(CONNECT_TIMEOUT);
     try {
       return serve();
     } catch (Exit.Failure e) {
-      spec.commandLine().getErr().println("peercred proxy: " + e.getMessage());
+      err.println("peercred proxy: " + e.getMessage());
       return e.code;
     }
   }
 
-  private int serve() throws Exit.Failure {
+  private int serve() throws Exit.Failure, Syntax.UsageException {
     boolean activated = SocketActivation.isInherited();
     ListenerOptions options = activated ? null : listenerOptions();
     UnixSocketAddress listenAddress = activated ? null : address("--listen", listen);
     UnixSocketAddress backend = address("--to", to);
     if (auditOnly && !http) {
-      throw new ParameterException(spec.commandLine(), "--audit-only needs --http");
+      throw new Syntax.UsageException("--audit-only needs --http");
     }
     HttpRules rules = loadPolicy(policy, http);
     warnIfBackendMissing(backend);
@@ -278,10 +303,9 @@ final class ProxyCommand implements Callable<Integer> {
   }
 
   /** The one socket passed by systemd, or the one named "proxy" (FileDescriptorName=proxy). */
-  private UnixListener inheritedListener() throws IOException {
+  private UnixListener inheritedListener() throws IOException, Syntax.UsageException {
     if (listen != null || mode != null || owner != null || group != null) {
-      throw new ParameterException(
-          spec.commandLine(),
+      throw new Syntax.UsageException(
           "--listen, --mode, --owner and --group do not apply when systemd passes the socket"
               + " (LISTEN_FDS is set): set them in the .socket unit (ListenStream=, SocketMode=,"
               + " SocketUser=, SocketGroup=)");
@@ -293,10 +317,9 @@ final class ProxyCommand implements Callable<Integer> {
     return SocketActivation.listener("proxy");
   }
 
-  private ListenerOptions listenerOptions() {
+  private ListenerOptions listenerOptions() throws Syntax.UsageException {
     if (listen == null) {
-      throw new ParameterException(
-          spec.commandLine(),
+      throw new Syntax.UsageException(
           "Missing required option: '--listen=PATH' (or start the proxy by systemd socket"
               + " activation)");
     }
@@ -309,8 +332,7 @@ final class ProxyCommand implements Callable<Integer> {
         bits = -1;
       }
       if (bits < 0 || bits > 0777) {
-        throw new ParameterException(
-            spec.commandLine(),
+        throw new Syntax.UsageException(
             "invalid value for --mode: '" + mode + "' is not an octal mode from 0 to 0777");
       }
       options = options.withMode(bits);
@@ -326,15 +348,14 @@ final class ProxyCommand implements Callable<Integer> {
 
   /** A user or group option (a name or an id) applied to the options, or a usage error. */
   private ListenerOptions withId(
-      String text, String option, java.util.function.Function<String, ListenerOptions> apply) {
+      String text, String option, java.util.function.Function<String, ListenerOptions> apply)
+      throws Syntax.UsageException {
     try {
       return apply.apply(text);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(
-          spec.commandLine(), "invalid value for " + option + ": " + e.getMessage());
+      throw new Syntax.UsageException("invalid value for " + option + ": " + e.getMessage());
     } catch (java.io.UncheckedIOException e) {
-      throw new ParameterException(
-          spec.commandLine(),
+      throw new Syntax.UsageException(
           "cannot look up '" + text + "' for " + option + ": " + e.getCause().getMessage());
     }
   }
@@ -401,12 +422,11 @@ final class ProxyCommand implements Callable<Integer> {
             });
   }
 
-  private UnixSocketAddress address(String option, String text) {
+  private UnixSocketAddress address(String option, String text) throws Syntax.UsageException {
     try {
       return UnixSocketAddress.parse(text);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(
-          spec.commandLine(), "invalid value for " + option + ": " + e.getMessage());
+      throw new Syntax.UsageException("invalid value for " + option + ": " + e.getMessage());
     }
   }
 }

@@ -12,11 +12,6 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code peercred rules-from-audit AUDIT...}: the smallest rule file that allows every HTTP request
@@ -24,25 +19,25 @@ import picocli.CommandLine.Spec;
  * usual way to write rules for an existing setup: run {@code peercred proxy --http --audit-only}
  * for a while, then read the rules off its audit trail, check them, and enforce.
  */
-@Command(
-    name = "rules-from-audit",
-    mixinStandardHelpOptions = true,
-    sortOptions = false,
-    description = {
-      "Print the smallest policy file that allows every HTTP request recorded in the audit"
-          + " files (from 'peercred proxy --http', best with --audit-only): one rule per caller"
-          + " uid and endpoint, methods merged, with the count of requests seen.",
-      "The second segment of Docker resource paths (/containers/ID/..., /images/NAME/...,"
-          + " /exec/ID/... and the like) becomes {id}, so that one rule covers every container;"
-          + " read the rules before you enforce them."
-    },
-    exitCodeListHeading = "%nExit status:%n",
-    exitCodeList = {
-      "0:rules printed",
-      "65:an audit line is not a JSON object (EX_DATAERR)",
-      "66:an audit file is missing or unreadable (EX_NOINPUT)"
-    })
-final class RulesFromAuditCommand implements Callable<Integer> {
+final class RulesFromAuditCommand implements Command {
+  private static final Syntax.Arg<Path> FILES =
+      Syntax.parameter("AUDIT", Syntax::path, "audit files (JSON lines)").repeatable();
+
+  private static final Syntax SYNTAX =
+      Syntax.command(
+              "rules-from-audit",
+              "Print the smallest policy file that allows every HTTP request recorded in the audit"
+                  + " files (from 'peercred proxy --http', best with --audit-only): one rule per"
+                  + " caller uid and endpoint, methods merged, with the count of requests seen.",
+              "The second segment of Docker resource paths (/containers/ID/..., /images/NAME/...,"
+                  + " /exec/ID/... and the like) becomes {id}, so that one rule covers every"
+                  + " container; read the rules before you enforce them.")
+          .args(FILES)
+          .exitCodes(
+              "0:rules printed",
+              "65:an audit line is not a JSON object (EX_DATAERR)",
+              "66:an audit file is missing or unreadable (EX_NOINPUT)");
+
   /** Resources whose second path segment names one of them. */
   private static final Set<String> RESOURCES =
       Set.of(
@@ -62,11 +57,6 @@ final class RulesFromAuditCommand implements Callable<Integer> {
   /** Second segments that are endpoints of their own, not resource names. */
   private static final Set<String> LITERALS =
       Set.of("json", "create", "prune", "load", "search", "get", "pull", "privileges");
-
-  @Spec CommandSpec spec;
-
-  @Parameters(arity = "1..*", paramLabel = "AUDIT", description = "audit files (JSON lines)")
-  List<Path> files;
 
   /** What one caller asked of one endpoint. */
   private static final class Seen {
@@ -94,16 +84,22 @@ final class RulesFromAuditCommand implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() {
+  public Syntax syntax() {
+    return SYNTAX;
+  }
+
+  @Override
+  public int run(Syntax.Arguments args, PrintWriter out, PrintWriter err) {
+    List<Path> files = args.values(FILES);
     SortedMap<Long, SortedMap<String, Seen>> byCaller = new TreeMap<>();
     for (Path file : files) {
       List<String> lines;
       try {
         lines = Files.readAllLines(file, StandardCharsets.UTF_8);
       } catch (NoSuchFileException e) {
-        return fail(Exit.NO_INPUT, "audit file not found: " + file);
+        return fail(err, Exit.NO_INPUT, "audit file not found: " + file);
       } catch (IOException e) {
-        return fail(Exit.NO_INPUT, "cannot read " + file + ": " + Main.describe(e));
+        return fail(err, Exit.NO_INPUT, "cannot read " + file + ": " + Main.describe(e));
       }
       for (int i = 0; i < lines.size(); i++) {
         String line = lines.get(i).strip();
@@ -114,10 +110,10 @@ final class RulesFromAuditCommand implements Callable<Integer> {
         try {
           parsed = Json.parse(line);
         } catch (IllegalArgumentException e) {
-          return fail(Exit.DATA, file + ":" + (i + 1) + ": " + e.getMessage());
+          return fail(err, Exit.DATA, file + ":" + (i + 1) + ": " + e.getMessage());
         }
         if (!(parsed instanceof Map<?, ?> record)) {
-          return fail(Exit.DATA, file + ":" + (i + 1) + ": not a JSON object");
+          return fail(err, Exit.DATA, file + ":" + (i + 1) + ": not a JSON object");
         }
         if (!(record.get("method") instanceof String method)
             || !(record.get("route") instanceof String route)
@@ -139,7 +135,6 @@ final class RulesFromAuditCommand implements Callable<Integer> {
         }
       }
     }
-    PrintWriter out = spec.commandLine().getOut();
     out.println("# rules from " + String.join(", ", files.stream().map(Path::toString).toList()));
     for (var caller : byCaller.entrySet()) {
       for (var endpoint : caller.getValue().entrySet()) {
@@ -235,8 +230,8 @@ final class RulesFromAuditCommand implements Callable<Integer> {
     return "/" + String.join("/", segments);
   }
 
-  private int fail(int code, String message) {
-    spec.commandLine().getErr().println("peercred rules-from-audit: " + message);
+  private static int fail(PrintWriter err, int code, String message) {
+    err.println("peercred rules-from-audit: " + message);
     return code;
   }
 }

@@ -12,72 +12,66 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code peercred whoami SOCKET}: who serves a socket, and who the server thinks we are. */
-@Command(
-    name = "whoami",
-    mixinStandardHelpOptions = true,
-    sortOptions = false,
-    description = {
-      "Connect to a Unix socket and print what the kernel says about the server process on the"
-          + " other end: pid, uid and user, gid and group, supplementary groups, executable and"
-          + " security label (as of when it called listen(2)).",
-      "Then send the whoami probe (a NUL byte and 'PEERCRED WHOAMI/1'); a peercred server such as"
-          + " 'peercred proxy' answers with how it sees this client and whether its policy allows"
-          + " it. Other servers receive those 19 bytes as a request of their own: use --no-probe"
-          + " where that matters."
-    },
-    exitCodeListHeading = "%nExit status:%n",
-    exitCodeList = {
-      "0:connected, and the server answered the probe or does not offer it",
-      "1:any other failure",
-      "64:bad option or argument (EX_USAGE)",
-      "69:nothing answers at the socket (EX_UNAVAILABLE)",
-      "76:the server began an answer to the probe that is not a valid whoami reply; its kernel"
-          + " identity is printed all the same (EX_PROTOCOL)",
-      "77:permission denied on the socket (EX_NOPERM)"
-    })
-final class WhoamiCommand implements Callable<Integer> {
+final class WhoamiCommand implements Command {
   /** How long to wait for the probe's answer with {@code --timeout 0}. */
   private static final Duration DEFAULT_PROBE_TIMEOUT = Duration.ofSeconds(2);
 
-  @Spec CommandSpec spec;
+  private static final Syntax.Arg<String> SOCKET =
+      Syntax.parameter("SOCKET", Syntax::text, "socket path, or @name");
 
-  @Parameters(index = "0", paramLabel = "SOCKET", description = "socket path, or @name")
-  String socket;
+  private static final Syntax.Arg<Boolean> JSON =
+      Syntax.flag("--json", "print one JSON object instead of text");
 
-  @Option(names = "--json", description = "print one JSON object instead of text")
-  boolean json;
+  private static final Syntax.Arg<Boolean> NO_PROBE =
+      Syntax.flag("--no-probe", "only read the server's identity; send nothing");
 
-  @Option(names = "--no-probe", description = "only read the server's identity; send nothing")
-  boolean noProbe;
+  private static final Syntax.Arg<Duration> TIMEOUT =
+      Syntax.option(
+              "--timeout",
+              "DURATION",
+              DurationConverter::convert,
+              "how long to wait to connect and for the probe's answer (default: {default})")
+          .byDefault("2s");
 
-  @Option(
-      names = "--timeout",
-      paramLabel = "DURATION",
-      defaultValue = "2s",
-      converter = DurationConverter.class,
-      description =
-          "how long to wait to connect and for the probe's answer (default: ${DEFAULT-VALUE})")
-  Duration timeout;
+  private static final Syntax SYNTAX =
+      Syntax.command(
+              "whoami",
+              "Connect to a Unix socket and print what the kernel says about the server process on"
+                  + " the other end: pid, uid and user, gid and group, supplementary groups,"
+                  + " executable and security label (as of when it called listen(2)).",
+              "Then send the whoami probe (a NUL byte and 'PEERCRED WHOAMI/1'); a peercred server"
+                  + " such as 'peercred proxy' answers with how it sees this client and whether its"
+                  + " policy allows it. Other servers receive those 19 bytes as a request of their"
+                  + " own: use --no-probe where that matters.")
+          .args(SOCKET, JSON, NO_PROBE, TIMEOUT)
+          .exitCodes(
+              "0:connected, and the server answered the probe or does not offer it",
+              "1:any other failure",
+              "64:bad option or argument (EX_USAGE)",
+              "69:nothing answers at the socket (EX_UNAVAILABLE)",
+              "76:the server began an answer to the probe that is not a valid whoami reply; its"
+                  + " kernel identity is printed all the same (EX_PROTOCOL)",
+              "77:permission denied on the socket (EX_NOPERM)");
 
   @Override
-  public Integer call() {
+  public Syntax syntax() {
+    return SYNTAX;
+  }
+
+  @Override
+  public int run(Syntax.Arguments args, PrintWriter out, PrintWriter err)
+      throws Syntax.UsageException {
     UnixSocketAddress address;
     try {
-      address = UnixSocketAddress.parse(socket);
+      address = UnixSocketAddress.parse(args.value(SOCKET));
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "invalid SOCKET: " + e.getMessage());
+      throw new Syntax.UsageException("invalid SOCKET: " + e.getMessage());
     }
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
+    boolean json = args.flag(JSON);
+    boolean noProbe = args.flag(NO_PROBE);
+    Duration timeout = args.value(TIMEOUT);
     if (!noProbe) {
       prepareProbe();
     }

@@ -22,14 +22,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The commands other than the gRPC ones run with only core, the plain examples, picocli and Jackson
- * on the class path (what the launcher gives them), and never load a gRPC class.
+ * The commands other than the gRPC ones run with only core, the plain examples and Jackson on the
+ * class path (what the launcher gives them), and never load a gRPC class.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class LeanClassPathTest {
   static final Duration T = Duration.ofSeconds(60);
   static final Set<String> LEAN =
-      Set.of("peercred-core", "peercred-examples", "peercred-cli", "picocli", "jackson-core");
+      Set.of("peercred-core", "peercred-examples", "peercred-cli", "jackson-core");
   static final Pattern VERSIONED_JAR = Pattern.compile("(.+?)-\\d[^/]*\\.jar");
 
   @TempDir Path dir;

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** Rules read off an audit trail: minimal, valid, and allowing what was seen. */
 class RulesFromAuditTest {
@@ -48,10 +47,10 @@ class RulesFromAuditTest {
             ""));
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new RulesFromAuditCommand());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    assertEquals(0, cli.execute(audit.toString()), err.toString());
+    assertEquals(
+        0,
+        Main.run(new PrintWriter(out), new PrintWriter(err), "rules-from-audit", audit.toString()),
+        err.toString());
     String rules = out.toString();
     assertEquals(
         String.join(
@@ -81,10 +80,13 @@ class RulesFromAuditTest {
             create.replace("}", ",\"host_access\":[\"HostConfig.Privileged\"]}"),
             create.replace("}", ",\"host_access\":[\"HostConfig.Binds\"]}")));
     StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(new RulesFromAuditCommand());
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(new StringWriter()));
-    assertEquals(0, cli.execute(audit.toString()));
+    assertEquals(
+        0,
+        Main.run(
+            new PrintWriter(out),
+            new PrintWriter(new StringWriter()),
+            "rules-from-audit",
+            audit.toString()));
     String rules = out.toString();
     assertEquals(
         String.join(
@@ -105,12 +107,13 @@ class RulesFromAuditTest {
     Path audit = dir.resolve("bad.jsonl");
     Files.writeString(audit, record(1, "GET", "/x") + "\nnot json\n");
     StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new RulesFromAuditCommand());
-    cli.setErr(new PrintWriter(err));
-    cli.setOut(new PrintWriter(new StringWriter()));
-    assertEquals(65, cli.execute(audit.toString()));
+    PrintWriter quiet = new PrintWriter(new StringWriter());
+    assertEquals(65, Main.run(quiet, new PrintWriter(err), "rules-from-audit", audit.toString()));
     assertTrue(
         err.toString().startsWith("peercred rules-from-audit: " + audit + ":2: "), err.toString());
-    assertEquals(66, cli.execute(dir.resolve("missing").toString()));
+    assertEquals(
+        66,
+        Main.run(
+            quiet, new PrintWriter(err), "rules-from-audit", dir.resolve("missing").toString()));
   }
 }
