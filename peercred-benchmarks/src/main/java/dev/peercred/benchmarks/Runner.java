@@ -356,11 +356,19 @@ public final class Runner {
     if (jmh.waitFor() != 0) {
       throw new IOException("JMH failed, see " + s.work().resolve("jmh.log"));
     }
+    List<String> lines = Files.readAllLines(csv);
+    String[] header = lines.get(0).replace("\"", "").split(",");
     List<String[]> rows = new ArrayList<>();
-    for (String line : Files.readAllLines(csv).subList(1, Files.readAllLines(csv).size())) {
-      String[] cells = line.split(",");
+    for (String line : lines.subList(1, lines.size())) {
+      String[] cells = line.split(",", -1);
       for (int i = 0; i < cells.length; i++) {
         cells[i] = cells[i].replace("\"", "");
+      }
+      // The benchmark's parameters (columns "Param: NAME") become part of its name.
+      for (int i = 7; i < cells.length && i < header.length; i++) {
+        if (!cells[i].isEmpty()) {
+          cells[0] += " " + header[i].replace("Param: ", "") + "=" + cells[i];
+        }
       }
       rows.add(cells);
     }
