@@ -388,13 +388,19 @@ final class ProxyCommand implements Command {
   }
 
   /**
+   * Held so that a level set on it sticks: {@code java.util.logging} keeps loggers only weakly, and
+   * one collected before the audit first logs would come back at the default level.
+   */
+  private static final java.util.logging.Logger AUDIT_LOG =
+      java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME);
+
+  /**
    * In HTTP mode each request has its JSON audit record; the {@code dev.peercred.audit} log then
    * keeps only denials (on standard error), unless logging is configured by the user.
    */
   private static void quietAllowedRequests() {
     if (System.getProperty("java.util.logging.config.file") == null) {
-      java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
-          .setLevel(java.util.logging.Level.WARNING);
+      AUDIT_LOG.setLevel(java.util.logging.Level.WARNING);
     }
   }
 

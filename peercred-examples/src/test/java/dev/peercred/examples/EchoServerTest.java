@@ -10,6 +10,7 @@ import dev.peercred.testing.Await;
 import dev.peercred.testing.ChildProcess;
 import dev.peercred.testing.Descriptors;
 import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.LogLines;
 import dev.peercred.testing.PythonClient;
 import dev.peercred.testing.Users;
 import java.nio.charset.StandardCharsets;
@@ -18,10 +19,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,29 +30,16 @@ import org.junit.jupiter.api.io.TempDir;
 class EchoServerTest {
   @TempDir Path dir;
 
-  private final List<String> log = new CopyOnWriteArrayList<>();
-  private final Handler capture =
-      new Handler() {
-        @Override
-        public void publish(LogRecord record) {
-          log.add(new java.util.logging.SimpleFormatter().formatMessage(record));
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  private LogLines log;
 
   @BeforeEach
   void captureLog() {
-    Logger.getLogger("dev.peercred.echo").addHandler(capture);
+    log = LogLines.capture("dev.peercred.echo");
   }
 
   @AfterEach
   void releaseLog() {
-    Logger.getLogger("dev.peercred.echo").removeHandler(capture);
+    log.close();
   }
 
   private EchoServer start(Path socket, long ownerUid) throws Exception {
@@ -108,8 +92,8 @@ class EchoServerTest {
                   ExampleClients.lineClient(socket, false, "let me in")));
       assertEquals("Unauthorized access\n", out);
       assertTrue(
-          log.contains("UID mismatch (65534 != " + owner + "). Closing connection."),
-          log.toString());
+          log.lines().contains("UID mismatch (65534 != " + owner + "). Closing connection."),
+          log.lines().toString());
     }
   }
 

@@ -11,6 +11,7 @@ import dev.peercred.policy.Policy;
 import dev.peercred.testing.Await;
 import dev.peercred.testing.ChildProcess;
 import dev.peercred.testing.JavaCommand;
+import dev.peercred.testing.LogLines;
 import dev.peercred.testing.Users;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -51,31 +52,16 @@ class UnixGrpcTest {
   private final List<ManagedChannel> channels = new ArrayList<>();
   private final TestService service = new TestService();
 
-  private final List<String> audit = new java.util.concurrent.CopyOnWriteArrayList<>();
-  private final java.util.logging.Handler auditHandler =
-      new java.util.logging.Handler() {
-        @Override
-        public void publish(java.util.logging.LogRecord record) {
-          audit.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-      };
+  private LogLines audit;
 
   @org.junit.jupiter.api.BeforeEach
   void captureAudit() {
-    java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
-        .addHandler(auditHandler);
+    audit = LogLines.capture(dev.peercred.policy.Audit.LOGGER_NAME);
   }
 
   @AfterEach
   void close() throws InterruptedException {
-    java.util.logging.Logger.getLogger(dev.peercred.policy.Audit.LOGGER_NAME)
-        .removeHandler(auditHandler);
+    audit.close();
     for (ManagedChannel channel : channels) {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -229,14 +215,15 @@ class UnixGrpcTest {
     assertTrue(denied.getStatus().getDescription().contains("4000000000"));
     assertEquals(1, service.handled.get());
     assertTrue(
-        audit.stream()
+        audit.lines().stream()
             .anyMatch(
                 line ->
                     line.startsWith("command peercred.test.Peer/Secret DENY")
                         && line.contains("endpoint=" + socket)),
-        "audit lines: " + audit);
+        "audit lines: " + audit.lines());
     assertTrue(
-        audit.stream().noneMatch(line -> line.contains("WhoAmI")), "allowed calls: " + audit);
+        audit.lines().stream().noneMatch(line -> line.contains("WhoAmI")),
+        "allowed calls: " + audit.lines());
   }
 
   @Test

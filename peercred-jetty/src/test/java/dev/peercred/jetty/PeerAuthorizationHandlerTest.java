@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peercred.PeerCredentials;
 import dev.peercred.policy.Audit;
 import dev.peercred.policy.Policy;
+import dev.peercred.testing.LogLines;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -23,9 +24,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -43,40 +41,22 @@ class PeerAuthorizationHandlerTest {
   void theCallerIsKnownAndThePolicyAnswers403ToOthers() throws Exception {
     Curl.assumeOtherUsers();
     Path socket = dir.resolve("http.sock");
-    List<String> audit = new ArrayList<>();
-    Handler capture =
-        new Handler() {
-          @Override
-          public void publish(LogRecord record) {
-            synchronized (audit) {
-              audit.add(record.getMessage());
-            }
-          }
+    try (LogLines capture = LogLines.capture(Audit.LOGGER_NAME)) {
+      try (TestServer server = new TestServer(socket, Policy.uid(ME, 1000), true)) {
+        Curl.Reply mine = Curl.get(socket, "/anything");
+        assertEquals(200, mine.status(), mine.toString());
+        assertTrue(mine.body().startsWith("uid=" + ME + " pid="), mine.body());
 
-          @Override
-          public void flush() {}
+        Curl.Reply allowed = Curl.getAs(1000, 1000, socket, "/anything");
+        assertEquals(200, allowed.status(), allowed.toString());
+        assertTrue(allowed.body().startsWith("uid=1000 pid="), allowed.body());
 
-          @Override
-          public void close() {}
-        };
-    Logger.getLogger(Audit.LOGGER_NAME).addHandler(capture);
-    try (TestServer server = new TestServer(socket, Policy.uid(ME, 1000), true)) {
-      Curl.Reply mine = Curl.get(socket, "/anything");
-      assertEquals(200, mine.status(), mine.toString());
-      assertTrue(mine.body().startsWith("uid=" + ME + " pid="), mine.body());
-
-      Curl.Reply allowed = Curl.getAs(1000, 1000, socket, "/anything");
-      assertEquals(200, allowed.status(), allowed.toString());
-      assertTrue(allowed.body().startsWith("uid=1000 pid="), allowed.body());
-
-      Curl.Reply denied = Curl.getAs(65534, 65534, socket, "/secret");
-      assertEquals(403, denied.status(), denied.toString());
-      assertTrue(denied.body().contains("uid=65534"), denied.body());
-      assertTrue(denied.body().contains("GET /secret"), denied.body());
-    } finally {
-      Logger.getLogger(Audit.LOGGER_NAME).removeHandler(capture);
-    }
-    synchronized (audit) {
+        Curl.Reply denied = Curl.getAs(65534, 65534, socket, "/secret");
+        assertEquals(403, denied.status(), denied.toString());
+        assertTrue(denied.body().contains("uid=65534"), denied.body());
+        assertTrue(denied.body().contains("GET /secret"), denied.body());
+      } // the server has stopped: every decision is recorded
+      List<String> audit = capture.lines();
       assertTrue(
           audit.stream()
               .anyMatch(

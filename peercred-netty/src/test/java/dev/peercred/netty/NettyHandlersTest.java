@@ -11,6 +11,7 @@ import dev.peercred.PeerIdentity;
 import dev.peercred.policy.Audit;
 import dev.peercred.policy.Decision;
 import dev.peercred.policy.Policy;
+import dev.peercred.testing.LogLines;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -37,15 +38,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -114,28 +111,6 @@ class NettyHandlersTest {
     }
   }
 
-  /** Captures the audit lines. */
-  private static final class AuditLines extends Handler implements AutoCloseable {
-    final List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    AuditLines() {
-      Logger.getLogger(Audit.LOGGER_NAME).addHandler(this);
-    }
-
-    @Override
-    public void publish(LogRecord record) {
-      lines.add(record.getMessage());
-    }
-
-    @Override
-    public void flush() {}
-
-    @Override
-    public void close() {
-      Logger.getLogger(Audit.LOGGER_NAME).removeHandler(this);
-    }
-  }
-
   @Test
   void theIdentityIsAChannelAttributeAtChannelActiveAndIsClosedWithTheChannel() throws Exception {
     Path socket = dir.resolve("identity.sock");
@@ -181,7 +156,7 @@ class NettyHandlersTest {
         PeerAuthorizationHandler.builder(Policy.uid(ME.uid()))
             .refusalMessage(PeerAuthorizationHandler.UNAUTHORIZED)
             .build();
-    try (AuditLines audit = new AuditLines();
+    try (LogLines audit = LogLines.capture(Audit.LOGGER_NAME);
         NettyServer server = epollServer(socket, () -> authorization)) {
       Python.Result nobody = Python.sendAs(65534, socket, "let me in\n");
       assertEquals(PeerAuthorizationHandler.UNAUTHORIZED, nobody.received(), nobody.toString());
@@ -189,17 +164,17 @@ class NettyHandlersTest {
       assertEquals(1, authorization.refusals());
       await(
           () ->
-              audit.lines.stream()
+              audit.lines().stream()
                   .anyMatch(l -> l.startsWith("connection DENY") && l.contains("uid=65534")),
-          "the audit line: " + audit.lines);
+          "the audit line: " + audit.lines());
       assertTrue(
-          audit.lines.stream().anyMatch(l -> l.contains("endpoint=" + socket)),
-          audit.lines.toString());
+          audit.lines().stream().anyMatch(l -> l.contains("endpoint=" + socket)),
+          audit.lines().toString());
 
       assertEquals("uid=" + ME.uid() + " > mine\n", exchange(socket, "mine\n"));
       assertEquals(1, server.activations.get());
       await(
-          () -> audit.lines.stream().anyMatch(l -> l.startsWith("connection ALLOW")),
+          () -> audit.lines().stream().anyMatch(l -> l.startsWith("connection ALLOW")),
           "the allowed audit line");
     }
   }
