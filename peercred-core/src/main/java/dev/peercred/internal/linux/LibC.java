@@ -97,85 +97,144 @@ public final class LibC {
     return FunctionDescriptor.of(JAVA_INT, args);
   }
 
-  /**
-   * The downcall handles, linked when the first wrapper runs (after {@link NativeAccess#check}).
+  /*
+   * The downcall handles, one holder class each, so that a handle is linked when its first
+   * wrapper runs (after NativeAccess.check) and a program links only the calls it makes: a JVM
+   * spends milliseconds generating each downcall stub at start-up. A static final field of a
+   * holder is a constant to the JIT, as a field of one shared holder was.
    */
-  private static final class Handles {
-    static final MethodHandle SOCKET = NativeAccess.link("socket", ints(3), ERRNO, HEAP);
-    static final MethodHandle SOCKETPAIR =
+  private static final class Socket {
+    static final MethodHandle HANDLE = NativeAccess.link("socket", ints(3), ERRNO, HEAP);
+  }
+
+  private static final class Socketpair {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
             ERRNO,
             HEAP);
-    static final MethodHandle BIND =
+  }
+
+  private static final class Bind {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
-    static final MethodHandle CONNECT =
+  }
+
+  private static final class Connect {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "connect", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
-    static final MethodHandle LISTEN = NativeAccess.link("listen", ints(2), ERRNO, HEAP);
-    // Not critical: accept4(2) has no MSG_DONTWAIT, so it blocks if O_NONBLOCK was cleared.
-    static final MethodHandle ACCEPT4 =
+  }
+
+  private static final class Listen {
+    static final MethodHandle HANDLE = NativeAccess.link("listen", ints(2), ERRNO, HEAP);
+  }
+
+  // Not critical: accept4(2) has no MSG_DONTWAIT, so it blocks if O_NONBLOCK was cleared.
+  private static final class Accept4 {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "accept4",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT),
             ERRNO);
-    static final MethodHandle GETSOCKOPT =
+  }
+
+  private static final class Getsockopt {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "getsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
             ERRNO,
             HEAP);
-    static final MethodHandle SETSOCKOPT =
+  }
+
+  private static final class Setsockopt {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT),
             ERRNO,
             HEAP);
-    static final MethodHandle GETSOCKNAME =
+  }
+
+  private static final class Getsockname {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "getsockname",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
             ERRNO,
             HEAP);
-    static final MethodHandle GETPEERNAME =
+  }
+
+  private static final class Getpeername {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "getpeername",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS),
             ERRNO,
             HEAP);
-    static final MethodHandle RECV =
+  }
+
+  private static final class Recv {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "recv",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
             ERRNO,
             HEAP);
-    static final MethodHandle SEND =
+  }
+
+  private static final class Send {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "send",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
             ERRNO,
             HEAP);
-    static final MethodHandle SHUTDOWN = NativeAccess.link("shutdown", ints(2), ERRNO, HEAP);
-    static final MethodHandle CLOSE = NativeAccess.link("close", ints(1), ERRNO);
-    static final MethodHandle FCNTL = NativeAccess.link("fcntl", ints(3), ERRNO, HEAP);
-    static final MethodHandle EPOLL_CREATE1 =
-        NativeAccess.link("epoll_create1", ints(1), ERRNO, HEAP);
-    static final MethodHandle EPOLL_CTL =
+  }
+
+  private static final class Shutdown {
+    static final MethodHandle HANDLE = NativeAccess.link("shutdown", ints(2), ERRNO, HEAP);
+  }
+
+  private static final class Close {
+    static final MethodHandle HANDLE = NativeAccess.link("close", ints(1), ERRNO);
+  }
+
+  private static final class Fcntl {
+    static final MethodHandle HANDLE = NativeAccess.link("fcntl", ints(3), ERRNO, HEAP);
+  }
+
+  private static final class EpollCreate1 {
+    static final MethodHandle HANDLE = NativeAccess.link("epoll_create1", ints(1), ERRNO, HEAP);
+  }
+
+  private static final class EpollCtl {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "epoll_ctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS),
             ERRNO,
             HEAP);
-    static final MethodHandle EPOLL_WAIT =
+  }
+
+  private static final class EpollWait {
+    static final MethodHandle HANDLE =
         NativeAccess.link(
             "epoll_wait",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
             ERRNO);
-    static final MethodHandle GETEUID =
+  }
+
+  private static final class Geteuid {
+    static final MethodHandle HANDLE =
         NativeAccess.link("geteuid", FunctionDescriptor.of(JAVA_INT));
-    static final MethodHandle GETEGID =
+  }
+
+  private static final class Getegid {
+    static final MethodHandle HANDLE =
         NativeAccess.link("getegid", FunctionDescriptor.of(JAVA_INT));
   }
 
@@ -200,7 +259,7 @@ public final class LibC {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) Handles.SOCKET.invokeExact(errnoSlot(e), domain, type, protocol), e);
+      return result((int) Socket.HANDLE.invokeExact(errnoSlot(e), domain, type, protocol), e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -213,7 +272,7 @@ public final class LibC {
     try {
       return result(
           (int)
-              Handles.SOCKETPAIR.invokeExact(
+              Socketpair.HANDLE.invokeExact(
                   errnoSlot(e), domain, type, protocol, MemorySegment.ofArray(fds)),
           e);
     } catch (Throwable t) {
@@ -222,11 +281,11 @@ public final class LibC {
   }
 
   public static int bind(int fd, byte[] sockaddr, int length) {
-    return withAddress(Handles.BIND, fd, sockaddr, length);
+    return withAddress(Bind.HANDLE, fd, sockaddr, length);
   }
 
   public static int connect(int fd, byte[] sockaddr, int length) {
-    return withAddress(Handles.CONNECT, fd, sockaddr, length);
+    return withAddress(Connect.HANDLE, fd, sockaddr, length);
   }
 
   /**
@@ -247,7 +306,7 @@ public final class LibC {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) Handles.LISTEN.invokeExact(errnoSlot(e), fd, backlog), e);
+      return result((int) Listen.HANDLE.invokeExact(errnoSlot(e), fd, backlog), e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -274,8 +333,7 @@ public final class LibC {
       MemorySegment addressLength = buffer.asSlice(lengthOffset, Integer.BYTES);
       addressLength.set(JAVA_INT, 0, length[0]);
       int rc =
-          result(
-              (int) Handles.ACCEPT4.invokeExact(state, fd, address, addressLength, flags), state);
+          result((int) Accept4.HANDLE.invokeExact(state, fd, address, addressLength, flags), state);
       if (rc >= 0) {
         length[0] = addressLength.get(JAVA_INT, 0);
         MemorySegment.copy(
@@ -297,7 +355,7 @@ public final class LibC {
     try {
       return result(
           (int)
-              Handles.GETSOCKOPT.invokeExact(
+              Getsockopt.HANDLE.invokeExact(
                   errnoSlot(e), fd, level, name, value, MemorySegment.ofArray(length)),
           e);
     } catch (Throwable t) {
@@ -316,7 +374,7 @@ public final class LibC {
     try {
       return result(
           (int)
-              Handles.SETSOCKOPT.invokeExact(
+              Setsockopt.HANDLE.invokeExact(
                   errnoSlot(e), fd, level, name, MemorySegment.ofArray(new int[] {value}), 4),
           e);
     } catch (Throwable t) {
@@ -325,11 +383,11 @@ public final class LibC {
   }
 
   public static int getsockname(int fd, byte[] sockaddr, int[] length) {
-    return socketName(Handles.GETSOCKNAME, fd, sockaddr, length);
+    return socketName(Getsockname.HANDLE, fd, sockaddr, length);
   }
 
   public static int getpeername(int fd, byte[] sockaddr, int[] length) {
-    return socketName(Handles.GETPEERNAME, fd, sockaddr, length);
+    return socketName(Getpeername.HANDLE, fd, sockaddr, length);
   }
 
   /** {@code getsockname(2)} or {@code getpeername(2)}. */
@@ -361,7 +419,7 @@ public final class LibC {
     int[] e = new int[1];
     try {
       return result(
-          (long) Handles.RECV.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
+          (long) Recv.HANDLE.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
           e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
@@ -377,7 +435,7 @@ public final class LibC {
     int[] e = new int[1];
     try {
       return result(
-          (long) Handles.SEND.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
+          (long) Send.HANDLE.invokeExact(errnoSlot(e), fd, buffer, length, flags | MSG_DONTWAIT),
           e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
@@ -388,7 +446,7 @@ public final class LibC {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) Handles.SHUTDOWN.invokeExact(errnoSlot(e), fd, how), e);
+      return result((int) Shutdown.HANDLE.invokeExact(errnoSlot(e), fd, how), e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -398,7 +456,7 @@ public final class LibC {
     NativeAccess.check();
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CAPTURE);
-      return result((int) Handles.CLOSE.invokeExact(state, fd), state);
+      return result((int) Close.HANDLE.invokeExact(state, fd), state);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -446,7 +504,7 @@ public final class LibC {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) Handles.FCNTL.invokeExact(errnoSlot(e), fd, command, argument), e);
+      return result((int) Fcntl.HANDLE.invokeExact(errnoSlot(e), fd, command, argument), e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -456,7 +514,7 @@ public final class LibC {
     NativeAccess.check();
     int[] e = new int[1];
     try {
-      return result((int) Handles.EPOLL_CREATE1.invokeExact(errnoSlot(e), flags), e);
+      return result((int) EpollCreate1.HANDLE.invokeExact(errnoSlot(e), flags), e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -471,7 +529,7 @@ public final class LibC {
     ev.set(JAVA_INT_UNALIGNED, 0, events);
     ev.set(JAVA_INT_UNALIGNED, EPOLL_EVENT_DATA_OFFSET, fd);
     try {
-      return result((int) Handles.EPOLL_CTL.invokeExact(errnoSlot(e), epfd, op, fd, ev), e);
+      return result((int) EpollCtl.HANDLE.invokeExact(errnoSlot(e), epfd, op, fd, ev), e);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -486,8 +544,7 @@ public final class LibC {
     NativeAccess.check();
     try {
       return result(
-          (int) Handles.EPOLL_WAIT.invokeExact(state, epfd, events, maxEvents, timeoutMillis),
-          state);
+          (int) EpollWait.HANDLE.invokeExact(state, epfd, events, maxEvents, timeoutMillis), state);
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -512,7 +569,7 @@ public final class LibC {
   public static long geteuid() {
     NativeAccess.check();
     try {
-      return Integer.toUnsignedLong((int) Handles.GETEUID.invokeExact());
+      return Integer.toUnsignedLong((int) Geteuid.HANDLE.invokeExact());
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
@@ -521,7 +578,7 @@ public final class LibC {
   public static long getegid() {
     NativeAccess.check();
     try {
-      return Integer.toUnsignedLong((int) Handles.GETEGID.invokeExact());
+      return Integer.toUnsignedLong((int) Getegid.HANDLE.invokeExact());
     } catch (Throwable t) {
       throw NativeAccess.failure(t);
     }
