@@ -54,6 +54,35 @@ public final class ChildProcess implements AutoCloseable {
                 () -> RUNNING.forEach(ChildProcess::killTree), "peercred-testing-child-reaper"));
   }
 
+  /**
+   * {@code env --default-signal}, where the system's env has it (coreutils 8.31 and later), else
+   * nothing: every child starts with every signal at its default action, whatever this JVM
+   * inherited. A test run from {@code nohup} or a background job ignores {@code SIGHUP} or {@code
+   * SIGINT}, its children would too, and the JVM never handles a shutdown signal it started out
+   * ignoring, so a test that sends one would wait for nothing.
+   */
+  private static final List<String> DEFAULT_SIGNALS = defaultSignals();
+
+  private static List<String> defaultSignals() {
+    List<String> prefix = List.of("/usr/bin/env", "--default-signal");
+    try {
+      Process probe =
+          new ProcessBuilder(
+                  java.util.stream.Stream.concat(
+                          prefix.stream(), java.util.stream.Stream.of("true"))
+                      .toList())
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      return probe.waitFor() == 0 ? prefix : List.of();
+    } catch (IOException e) {
+      return List.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+
   private final List<String> command;
   private final Process process;
   private final Capture stdout;
@@ -65,7 +94,9 @@ public final class ChildProcess implements AutoCloseable {
 
   private ChildProcess(Builder builder) throws IOException {
     this.command = List.copyOf(builder.command);
-    ProcessBuilder pb = new ProcessBuilder(command);
+    List<String> launched = new java.util.ArrayList<>(DEFAULT_SIGNALS);
+    launched.addAll(command);
+    ProcessBuilder pb = new ProcessBuilder(launched);
     if (builder.directory != null) {
       pb.directory(builder.directory.toFile());
     }
