@@ -119,7 +119,7 @@ final class Cli {
      * @param stdoutFile where standard output goes, or null to capture it
      */
     Running(List<String> command, Path stdoutFile) throws IOException {
-      ChildProcess.Builder builder = ChildProcess.builder(command);
+      ChildProcess.Builder builder = ChildProcess.builder(command).defaultSignals();
       if (stdoutFile != null) {
         builder.stdoutTo(stdoutFile);
       }

@@ -56,10 +56,7 @@ public final class ChildProcess implements AutoCloseable {
 
   /**
    * {@code env --default-signal}, where the system's env has it (coreutils 8.31 and later), else
-   * nothing: every child starts with every signal at its default action, whatever this JVM
-   * inherited. A test run from {@code nohup} or a background job ignores {@code SIGHUP} or {@code
-   * SIGINT}, its children would too, and the JVM never handles a shutdown signal it started out
-   * ignoring, so a test that sends one would wait for nothing.
+   * nothing: for {@link Builder#defaultSignals()}.
    */
   private static final List<String> DEFAULT_SIGNALS = defaultSignals();
 
@@ -94,7 +91,8 @@ public final class ChildProcess implements AutoCloseable {
 
   private ChildProcess(Builder builder) throws IOException {
     this.command = List.copyOf(builder.command);
-    List<String> launched = new java.util.ArrayList<>(DEFAULT_SIGNALS);
+    List<String> launched =
+        new java.util.ArrayList<>(builder.defaultSignals ? DEFAULT_SIGNALS : List.of());
     launched.addAll(command);
     ProcessBuilder pb = new ProcessBuilder(launched);
     if (builder.directory != null) {
@@ -183,6 +181,7 @@ public final class ChildProcess implements AutoCloseable {
     private Path directory;
     private final Map<String, String> environment = new LinkedHashMap<>();
     private boolean mergeStderr;
+    private boolean defaultSignals;
     private Path stdoutFile;
 
     private Builder(List<String> command) {
@@ -207,6 +206,20 @@ public final class ChildProcess implements AutoCloseable {
     /** Sends standard error into standard output, in the order written (for logs). */
     public Builder mergeStderr() {
       this.mergeStderr = true;
+      return this;
+    }
+
+    /**
+     * Starts the child with every signal at its default action, whatever this JVM inherited, for a
+     * child the test will signal. A test run from {@code nohup} or a background job ignores {@code
+     * SIGHUP} or {@code SIGINT}, its children would too, and a JVM never handles a shutdown signal
+     * it started out ignoring, so the test would wait for nothing. The child runs through {@code
+     * env --default-signal}, which then executes the command in the same process: until it has, the
+     * process's command line is env's, so this is not for children whose identity a test reads at
+     * once.
+     */
+    public Builder defaultSignals() {
+      this.defaultSignals = true;
       return this;
     }
 
