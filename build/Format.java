@@ -34,6 +34,7 @@ public final class Format {
     int rc =
         new Main(new PrintWriter(out, true), err, System.in)
             .format(formatterArgs.toArray(String[]::new));
+    err.flush(); // the formatter prints its parse errors without a line end that would flush them
     if (apply) {
       System.out.println("google-java-format: formatted " + files.size() + " files");
       System.exit(rc);
