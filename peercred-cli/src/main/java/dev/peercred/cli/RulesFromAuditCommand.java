@@ -1,5 +1,6 @@
 package dev.peercred.cli;
 
+import dev.peercred.cli.http.HttpRules;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -124,7 +125,7 @@ final class RulesFromAuditCommand implements Command {
             byCaller
                 .computeIfAbsent(uid.longValue(), u -> new TreeMap<>())
                 .computeIfAbsent(pattern(route), p -> new Seen());
-        if (method.equals("POST") && route.equals(CREATION)) {
+        if (HttpRules.isContainerCreation(method, route)) {
           seen.creation(record.get("host_access"));
         } else {
           seen.methods.add(method);
@@ -164,7 +165,7 @@ final class RulesFromAuditCommand implements Command {
           out.println(
               uid
                   + "POST "
-                  + CREATION
+                  + HttpRules.CONTAINER_CREATION
                   + " body unprivileged"
                   + comment(
                       unprivileged,
@@ -180,7 +181,7 @@ final class RulesFromAuditCommand implements Command {
               "# uid "
                   + caller.getKey()
                   + " POST "
-                  + CREATION
+                  + HttpRules.CONTAINER_CREATION
                   + ": "
                   + seen.privileged
                   + (seen.privileged == 1 ? " request asked" : " requests asked")
@@ -189,7 +190,7 @@ final class RulesFromAuditCommand implements Command {
                   + "); to allow that on purpose: "
                   + uid
                   + "POST "
-                  + CREATION
+                  + HttpRules.CONTAINER_CREATION
                   + " body privileged");
         }
       }
@@ -197,9 +198,6 @@ final class RulesFromAuditCommand implements Command {
     out.flush();
     return Exit.OK;
   }
-
-  /** The route whose requests the audit records with what their bodies asked of the host. */
-  private static final String CREATION = "/containers/create";
 
   private static String comment(long requests, String user, String more) {
     return "   # "

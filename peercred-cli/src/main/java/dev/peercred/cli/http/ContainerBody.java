@@ -42,12 +42,9 @@ final class ContainerBody {
                   .build())
           .build();
 
-  /** The route whose body this reads. */
-  static final String CREATION = "/containers/create";
-
   /** Whether {@code request} creates a container: the request whose body this class reads. */
   static boolean isCreation(Request request) {
-    return request.method().equals("POST") && request.path().route().equals(CREATION);
+    return HttpRules.isContainerCreation(request.method(), request.path().route());
   }
 
   /** A body the guard cannot judge, with why. */

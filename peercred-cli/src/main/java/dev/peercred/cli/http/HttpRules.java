@@ -51,6 +51,17 @@ public final class HttpRules {
     this.parts = parts;
   }
 
+  /** The route of container creation, the one request whose body rules may check. */
+  public static final String CONTAINER_CREATION = "/containers/create";
+
+  /**
+   * Whether a request with {@code method} and {@code route} (the path without its version prefix)
+   * creates a container.
+   */
+  public static boolean isContainerCreation(String method, String route) {
+    return method.equals("POST") && route.equals(CONTAINER_CREATION);
+  }
+
   /** The presets an HTTP part may name, each a list of method and path alternatives. */
   static final Map<String, List<Part>> PRESETS = presets();
 
@@ -364,7 +375,7 @@ public final class HttpRules {
                     lineNumber,
                     split + words.get(4)[0] + 1);
           };
-      if (!path.text().equals(ContainerBody.CREATION) || !(methods.equals(Set.of("POST")))) {
+      if (!path.text().equals(CONTAINER_CREATION) || !(methods.equals(Set.of("POST")))) {
         throw new PolicySyntaxException(
             "body checks apply to 'POST /containers/create' only", lineNumber, bodyColumn);
       }
