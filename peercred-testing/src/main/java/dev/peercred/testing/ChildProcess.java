@@ -56,27 +56,28 @@ public final class ChildProcess implements AutoCloseable {
 
   /**
    * {@code env --default-signal}, where the system's env has it (coreutils 8.31 and later), else
-   * nothing: for {@link Builder#defaultSignals()}.
+   * nothing: for {@link Builder#defaultSignals()}. Probed once, by the first child that asks.
    */
-  private static final List<String> DEFAULT_SIGNALS = defaultSignals();
+  private static final class DefaultSignals {
+    static final List<String> PREFIX = probe();
 
-  private static List<String> defaultSignals() {
-    List<String> prefix = List.of("/usr/bin/env", "--default-signal");
-    try {
-      Process probe =
-          new ProcessBuilder(
-                  java.util.stream.Stream.concat(
-                          prefix.stream(), java.util.stream.Stream.of("true"))
-                      .toList())
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-              .start();
-      return probe.waitFor() == 0 ? prefix : List.of();
-    } catch (IOException e) {
-      return List.of();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return List.of();
+    private static List<String> probe() {
+      List<String> prefix = List.of("/usr/bin/env", "--default-signal");
+      List<String> check = new java.util.ArrayList<>(prefix);
+      check.add("true");
+      try {
+        Process probe =
+            new ProcessBuilder(check)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        return probe.waitFor() == 0 ? prefix : List.of();
+      } catch (IOException e) {
+        return List.of();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return List.of();
+      }
     }
   }
 
@@ -92,7 +93,7 @@ public final class ChildProcess implements AutoCloseable {
   private ChildProcess(Builder builder) throws IOException {
     this.command = List.copyOf(builder.command);
     List<String> launched =
-        new java.util.ArrayList<>(builder.defaultSignals ? DEFAULT_SIGNALS : List.of());
+        new java.util.ArrayList<>(builder.defaultSignals ? DefaultSignals.PREFIX : List.of());
     launched.addAll(command);
     ProcessBuilder pb = new ProcessBuilder(launched);
     if (builder.directory != null) {
