@@ -274,7 +274,10 @@ final class ProxyCommand implements Command {
         listener.localAddress(),
         backend,
         policy,
-        reload ? " (SIGHUP reloads it)" : " (no signal support in this runtime: no reload)");
+        reload
+            ? " (SIGHUP reloads it)"
+            : " (SIGHUP is not handled: ignored since start, or no signal support here; no"
+                + " reload)");
 
     proxy.run();
     try {

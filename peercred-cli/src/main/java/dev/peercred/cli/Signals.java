@@ -19,7 +19,8 @@ final class Signals {
   /**
    * Calls {@code action} on a JDK signal-dispatch thread each time signal {@code name} (without the
    * {@code SIG} prefix, for example {@code "HUP"}) arrives. Returns false if signals cannot be
-   * handled in this runtime.
+   * handled in this runtime, or if this process started with the signal ignored (under {@code
+   * nohup}, or in a background job), which the JVM then leaves ignored.
    */
   static boolean handle(String name, Runnable action) {
     try {
@@ -50,8 +51,10 @@ final class Signals {
                   default -> throw new UnsupportedOperationException(method.getName());
                 }
               });
-      handle.invoke(null, signal, handler);
-      return true;
+      Object previous = handle.invoke(null, signal, handler);
+      // A shutdown signal (HUP, INT, TERM) the process inherited ignored stays ignored: the JVM
+      // keeps it so and reports the old disposition instead of installing the handler.
+      return previous != handlerClass.getField("SIG_IGN").get(null);
     } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
       return false;
     }

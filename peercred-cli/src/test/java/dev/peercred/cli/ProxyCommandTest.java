@@ -258,6 +258,27 @@ class ProxyCommandTest {
   }
 
   @Test
+  void aProxyStartedWithSighupIgnoredSaysItCannotReload() throws Exception {
+    Files.writeString(policy, "allow uid 1001\n");
+    List<String> command =
+        new ArrayList<>(List.of("/usr/bin/env", "--ignore-signal=HUP")); // as under nohup
+    command.addAll(
+        Cli.peercred(
+            "proxy",
+            "--listen",
+            proxySocket.toString(),
+            "--to",
+            backendSocket.toString(),
+            "--policy",
+            policy.toString(),
+            "--audit",
+            auditFile.toString()));
+    proxy = new Cli.Running(command, null);
+    String line = proxy.awaitErr(l -> l.contains("listening on " + proxySocket), START);
+    assertTrue(line.contains("SIGHUP is not handled"), proxy.describe());
+  }
+
+  @Test
   void stopLetsOpenConnectionsFinishAndRemovesTheSocket() throws Exception {
     startProxy("allow uid 1001\n", "--grace", "60s");
     try (ChildProcess live = liveCurl(1001, "http://proxy/gate")) {
