@@ -4,9 +4,11 @@ import dev.peercred.PeerIdentity;
 import dev.peercred.policy.Audit;
 import dev.peercred.policy.Decision;
 import dev.peercred.policy.Policy;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -14,6 +16,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +26,7 @@ import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -31,8 +35,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * listener: the peer's identity is read ({@link PeerIdentityHandler#IDENTITY}), the policy decides
  * (fail closed: a policy that throws or cannot decide denies), the decision is {@linkplain Audit
  * audited} (a {@code dev.peercred.audit} log line and a {@code dev.peercred.ConnectionDecision} JFR
- * event), and a refused channel is sent the refusal message, if any, and closed. The handlers after
- * this one see an allowed channel become active, and never see a refused one at all.
+ * event), and a refused channel is sent the refusal message, if any, and closed (after its end of
+ * stream and a short drain of what the peer still sends, as {@link
+ * dev.peercred.UnixConnection#refuse(String)} does). The handlers after this one see an allowed
+ * channel become active, and never see a refused one at all.
  *
  * {@snippet class = dev.peercred.examples.netty.NettyEchoServer region = policy}
  *
@@ -53,6 +59,11 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PeerAuthorizationHandler extends ChannelInboundHandlerAdapter {
   /** The article's refusal message, {@code "Unauthorized access\n"}. */
   public static final String UNAUTHORIZED = "Unauthorized access\n";
+
+  /** How long, and how much, a refused channel's input is drained before it is closed. */
+  private static final long DRAIN_MILLIS = 200;
+
+  private static final long DRAIN_BYTES = 1 << 20;
 
   private static final AttributeKey<Pending> PENDING =
       AttributeKey.valueOf(PeerAuthorizationHandler.class, "pending");
@@ -141,6 +152,7 @@ public final class PeerAuthorizationHandler extends ChannelInboundHandlerAdapter
     final List<Object> messages = new ArrayList<>(0);
     final List<Object> shutdownEvents = new ArrayList<>(0);
     boolean decided;
+    long drained;
 
     Pending(ChannelConfig config) {
       this.autoRead = config.isAutoRead();
@@ -225,11 +237,7 @@ public final class PeerAuthorizationHandler extends ChannelInboundHandlerAdapter
     if (!d.allowed()) { // the attribute stays: nothing more of this channel passes
       pending.release();
       refusals.incrementAndGet();
-      if (refusal != null && channel.isActive()) {
-        ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal)).addListener(ChannelFutureListener.CLOSE);
-      } else {
-        ctx.close();
-      }
+      refuse(ctx, pending);
       return;
     }
     if (!channel.isActive()) {
@@ -258,6 +266,46 @@ public final class PeerAuthorizationHandler extends ChannelInboundHandlerAdapter
     }
   }
 
+  /**
+   * Closes a refused channel as {@link dev.peercred.UnixConnection#refuse(String)} does: the
+   * message, then end of stream, then what the peer still sends is read and dropped for a while, so
+   * that a peer that writes before it reads gets the message and a clean end of stream rather than
+   * a broken pipe or a reset.
+   */
+  private void refuse(ChannelHandlerContext ctx, Pending pending) {
+    Channel channel = ctx.channel();
+    if (!channel.isActive()) {
+      ctx.close();
+      return;
+    }
+    ChannelFuture sent =
+        refusal == null
+            ? ctx.newSucceededFuture()
+            : ctx.writeAndFlush(Unpooled.wrappedBuffer(refusal));
+    if (!pending.shutdownEvents.isEmpty() || !(channel instanceof DuplexChannel duplex)) {
+      sent.addListener(ChannelFutureListener.CLOSE); // the peer's input is all read already
+      return;
+    }
+    sent.addListener(
+        written -> {
+          if (!written.isSuccess()) {
+            ctx.close();
+            return;
+          }
+          duplex
+              .shutdownOutput()
+              .addListener(
+                  shut -> {
+                    if (!shut.isSuccess()) {
+                      ctx.close();
+                      return;
+                    }
+                    ctx.executor().schedule(() -> ctx.close(), DRAIN_MILLIS, TimeUnit.MILLISECONDS);
+                    channel.config().setAutoRead(true);
+                  });
+        });
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     Pending pending = ctx.channel().attr(PENDING).get();
@@ -265,8 +313,14 @@ public final class PeerAuthorizationHandler extends ChannelInboundHandlerAdapter
       ctx.fireChannelRead(msg);
     } else if (!pending.decided) {
       pending.messages.add(msg); // held until the decision: nothing passes an undecided channel
-    } else {
-      ReferenceCountUtil.release(msg); // refused
+    } else { // refused: drained
+      if (msg instanceof ByteBuf bytes) {
+        pending.drained += bytes.readableBytes();
+      }
+      ReferenceCountUtil.release(msg);
+      if (pending.drained > DRAIN_BYTES) {
+        ctx.close();
+      }
     }
   }
 
@@ -287,6 +341,8 @@ public final class PeerAuthorizationHandler extends ChannelInboundHandlerAdapter
       ctx.fireUserEventTriggered(event);
     } else if (!pending.decided) {
       pending.shutdownEvents.add(event);
+    } else {
+      ctx.close(); // refused, and the peer has sent all it will
     }
   }
 

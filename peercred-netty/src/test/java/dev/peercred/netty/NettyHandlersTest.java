@@ -27,6 +27,7 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerDomainSocketChannel;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -67,22 +68,39 @@ class NettyHandlersTest {
         EpollIoHandler.newFactory(), EpollServerDomainSocketChannel.class, socket, first);
   }
 
-  /** Connects from this process, sends {@code line}, half-closes and reads to EOF. */
+  /**
+   * Connects from this process, sends {@code line}, half-closes and reads to EOF. A server that
+   * refuses may have closed before the line is sent (a broken pipe): what it sent is read all the
+   * same.
+   */
   private static String exchange(Path socket, String line) throws IOException {
     try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       client.connect(UnixDomainSocketAddress.of(socket));
-      client.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
-      client.shutdownOutput();
+      try {
+        client.write(ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8)));
+        client.shutdownOutput();
+      } catch (IOException closedAlready) {
+        // read what the server sent before it closed
+      }
       return readAll(client);
     }
   }
 
+  /** Reads to EOF; a reset before anything was read is returned as {@code "reset: …"}. */
   private static String readAll(SocketChannel client) throws IOException {
+    var in = Channels.newInputStream(client);
+    var got = new ByteArrayOutputStream();
+    byte[] buffer = new byte[4096];
     try {
-      return new String(Channels.newInputStream(client).readAllBytes(), StandardCharsets.UTF_8);
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        got.write(buffer, 0, n);
+      }
     } catch (IOException reset) {
-      return "reset: " + reset.getMessage();
+      if (got.size() == 0) {
+        return "reset: " + reset.getMessage();
+      }
     }
+    return got.toString(StandardCharsets.UTF_8);
   }
 
   private static long openPidfds() throws IOException {
@@ -223,6 +241,40 @@ class NettyHandlersTest {
             .build();
     try (NettyServer server = epollServer(socket, () -> authorization)) {
       assertEquals("no\n", exchange(socket, "hi\n"));
+      assertEquals(0, server.activations.get());
+    }
+  }
+
+  @Test
+  void aRefusedPeerThatSentDataFirstReadsTheMessageAndACleanEndOfStream() throws Exception {
+    Path socket = dir.resolve("refused-writer.sock");
+    CountDownLatch sent = new CountDownLatch(1);
+    PeerAuthorizationHandler deny =
+        PeerAuthorizationHandler.builder(Policy.not(Policy.sameUser()))
+            .decideOn(
+                task ->
+                    Thread.ofVirtual()
+                        .start(
+                            () -> {
+                              try {
+                                sent.await(); // decide once the peer's bytes are all sent
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                              task.run();
+                            }))
+            .refusalMessage("no\n")
+            .build();
+    try (NettyServer server = epollServer(socket, () -> deny);
+        SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      client.connect(UnixDomainSocketAddress.of(socket));
+      client.write(ByteBuffer.wrap(new byte[64 * 1024]));
+      sent.countDown(); // and the output stays open: the server does not see an end of input
+      // Closed with the peer's bytes unread, the socket would give the peer a reset here.
+      assertEquals(
+          "no\n",
+          new String(Channels.newInputStream(client).readAllBytes(), StandardCharsets.UTF_8));
+      assertEquals(1, deny.refusals());
       assertEquals(0, server.activations.get());
     }
   }
