@@ -3,6 +3,7 @@ package dev.peercred;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.peercred.testing.ChildProcess;
@@ -13,8 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -298,6 +302,55 @@ class RelayTest {
     pairs();
     assertTrue(
         openDescriptors() <= before + 4, "descriptors " + before + " -> " + openDescriptors());
+  }
+
+  /**
+   * Relays that start together, many times over: a loop woken for one of them must not lose the
+   * wake-up of another that arrives while it reads its wake-up socket, or every relay handed to
+   * that loop once it is idle waits forever (seen as a proxy whose every other connection hung).
+   */
+  @Test
+  void burstsOfRelaysStartingTogetherAreEachServed() throws Exception {
+    int relays = 64;
+    for (int round = 0; round < 200; round++) {
+      List<ConnectionPair> ends = new ArrayList<>();
+      List<CompletableFuture<Relay.Result>> results = new ArrayList<>();
+      CountDownLatch start = new CountDownLatch(1);
+      try {
+        for (int i = 0; i < relays; i++) {
+          ConnectionPair a = UnixConnection.pair();
+          ConnectionPair b = UnixConnection.pair();
+          ends.add(a);
+          ends.add(b);
+          CompletableFuture<Relay.Result> result = new CompletableFuture<>();
+          results.add(result);
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      start.await();
+                      result.complete(Relay.between(a.second(), b.first()));
+                    } catch (Throwable t) {
+                      result.completeExceptionally(t);
+                    }
+                  });
+          a.first().shutdownOutput(); // the relay has only to pass the ends on, both ways
+          b.second().shutdownOutput();
+        }
+        start.countDown();
+        for (int i = 0; i < relays; i++) {
+          int which = i;
+          Relay.Result result =
+              assertTimeoutPreemptively(
+                  Duration.ofSeconds(20),
+                  () -> results.get(which).get(),
+                  "round " + round + ": relay " + which + " was never served");
+          assertTrue(result.failure().isEmpty(), result.toString());
+        }
+      } finally {
+        ends.forEach(ConnectionPair::close);
+      }
+    }
   }
 
   private static long openDescriptors() throws IOException {

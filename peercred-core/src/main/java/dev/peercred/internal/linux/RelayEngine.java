@@ -195,10 +195,14 @@ public final class RelayEngine {
           int fd = LibC.epollEventFd(events, i);
           int mask = LibC.epollEventMask(events, i);
           if (fd == wakeRead) {
-            wakePending.set(0);
+            // Drain first, then clear: a byte sent by a submit that saw the flag clear always
+            // stays for the next wait. (Cleared first, such a byte could be drained here, leaving
+            // the flag set with no byte behind it: every later submit would skip the wake-up, and
+            // an idle loop would never wake again.) The commands below are read after the clear.
             while (LibC.recv(wakeRead, drainSegment, drain.length, 0) > 0) {
               // drained
             }
+            wakePending.set(0);
             continue;
           }
           Direction reading = fd < byFd.length ? byFd[fd] : null;
