@@ -21,10 +21,11 @@ import java.util.concurrent.locks.LockSupport;
  * an epoll set of its own, and moves the bytes of many relays itself, so a byte crosses with one
  * {@code recv} and one {@code send} and no thread hand-off.
  *
- * <p>Both descriptors of a relay are registered once, edge-triggered, for reading and writing. A
- * loop reads a side while it is readable and the other side keeps up (at most {@link #MAX_QUEUED}
- * bytes wait for a slow writer), into one buffer per loop; bytes that cannot be written at once are
- * copied into a queue of the relay's. An idle relay therefore holds no buffer at all.
+ * <p>Both descriptors of a relay are registered once, edge-triggered, for reading; write space is
+ * added to a registration only while bytes wait for that descriptor. A loop reads a side while it
+ * is readable and the other side keeps up (at most {@link #MAX_QUEUED} bytes wait for a slow
+ * writer), into one buffer per loop; bytes that cannot be written at once are copied into a queue
+ * of the relay's. An idle relay therefore holds no buffer at all.
  *
  * <p>The relay holds a use of both descriptors ({@link NativeSocket#acquire()}) from start to end,
  * so a concurrent {@code close()} marks the socket closed and tells the loop (through the socket's
@@ -40,6 +41,18 @@ public final class RelayEngine {
   static final int MAX_UNCONSUMED = 256 * 1024;
 
   private static final int READ_BUFFER = 64 * 1024;
+
+  /**
+   * What a descriptor is registered for while its writer keeps up: readability only. Write space is
+   * asked for ({@link #WRITE_EVENTS}) only while bytes wait for it, since a Unix socket raises a
+   * write-space edge every time its peer reads: registered for it all along, a loop would be woken
+   * for nothing after every message its peers take in (twice per request through a proxy).
+   */
+  private static final int READ_EVENTS = LibC.EPOLLIN | LibC.EPOLLRDHUP | LibC.EPOLLET;
+
+  /** {@link #READ_EVENTS} and write space: while bytes wait for the descriptor to take them. */
+  private static final int WRITE_EVENTS = READ_EVENTS | LibC.EPOLLOUT;
+
   private static final int MAX_EVENTS = 256;
 
   /**
@@ -249,12 +262,7 @@ public final class RelayEngine {
           byFd = Arrays.copyOf(byFd, Math.max(fd + 1, byFd.length * 2));
         }
         byFd[fd] = d;
-        int rc =
-            LibC.epoll_ctl(
-                epfd,
-                LibC.EPOLL_CTL_ADD,
-                fd,
-                LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET);
+        int rc = LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, READ_EVENTS);
         if (rc < 0) {
           pair.fail(Errno.socketException("epoll_ctl", -rc, "fd=" + fd));
           pair.end(false);
@@ -400,6 +408,9 @@ public final class RelayEngine {
 
     /** Whether {@link #toFd} takes bytes, until a write says EAGAIN. */
     boolean writable = true;
+
+    /** Whether {@link #toFd}'s registration asks for write space ({@link #WRITE_EVENTS}). */
+    boolean waitsForSpace;
 
     boolean eof;
     boolean endedTold;
@@ -618,9 +629,9 @@ public final class RelayEngine {
         if (n >= 0) {
           offset += (int) n;
           length -= (int) n;
-          writable = false;
+          blocked();
         } else if (n == -Errno.EAGAIN) {
-          writable = false;
+          blocked();
         } else if (n != -Errno.EINTR) {
           targetGone(n);
           return;
@@ -628,6 +639,34 @@ public final class RelayEngine {
       }
       queue.add(ByteBuffer.wrap(Arrays.copyOfRange(bytes, offset, offset + length)));
       queued += length;
+    }
+
+    /**
+     * The target took less than offered: ask for its next write-space edge. Space that came since
+     * the send is reported at once by the re-registration, so no edge is lost.
+     */
+    private void blocked() {
+      writable = false;
+      if (!waitsForSpace) {
+        waitsForSpace = true;
+        register(WRITE_EVENTS);
+      }
+    }
+
+    /** Everything queued is written: write space is no longer of interest. */
+    private void caughtUp() {
+      if (waitsForSpace) {
+        waitsForSpace = false;
+        register(READ_EVENTS);
+      }
+    }
+
+    private void register(int events) {
+      int rc = LibC.epoll_ctl(pair.loop.epfd, LibC.EPOLL_CTL_MOD, toFd, events);
+      if (rc < 0 && !pair.finished) {
+        pair.fail(Errno.socketException("epoll_ctl", -rc, "fd=" + toFd));
+        pair.end(false);
+      }
     }
 
     /** Writes what is queued while the target takes it; true if anything was written. */
@@ -648,14 +687,17 @@ public final class RelayEngine {
           if (!head.hasRemaining()) {
             queue.poll();
           } else {
-            writable = false;
+            blocked();
           }
         } else if (n == -Errno.EAGAIN) {
-          writable = false;
+          blocked();
         } else if (n != -Errno.EINTR) {
           targetGone(n);
           return true;
         }
+      }
+      if (queue.isEmpty() && writable) {
+        caughtUp();
       }
       return progress;
     }
