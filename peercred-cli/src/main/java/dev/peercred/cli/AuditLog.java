@@ -68,17 +68,26 @@ final class AuditLog implements AutoCloseable {
    * at the connection.
    */
   void write(Map<String, ?> record) {
-    byte[] line = (Json.write(record) + "\n").getBytes(StandardCharsets.UTF_8);
+    writeLine(Json.write(record));
+  }
+
+  /** Adds one record written already, one line of JSON without its newline, as {@link #write}. */
+  void writeLine(String json) {
+    byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
+    int length = bytes.length + 1; // and the newline
     synchronized (this) {
-      if (pendingLength + line.length > BUFFER) {
+      if (pendingLength + length > BUFFER) {
         writePending();
       }
-      if (line.length > BUFFER || closed) {
-        writeOut(line, line.length);
+      if (length > BUFFER || closed) {
+        byte[] line = java.util.Arrays.copyOf(bytes, length);
+        line[bytes.length] = '\n';
+        writeOut(line, length);
         return;
       }
-      System.arraycopy(line, 0, pending, pendingLength, line.length);
-      pendingLength += line.length;
+      System.arraycopy(bytes, 0, pending, pendingLength, bytes.length);
+      pending[pendingLength + bytes.length] = '\n';
+      pendingLength += length;
       if (flusher == null) {
         flusher = Thread.ofPlatform().name("peercred-audit").daemon().start(this::flushLater);
       } else {

@@ -2,19 +2,13 @@ package dev.peercred.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.StreamWriteConstraints;
-import com.fasterxml.jackson.core.io.CharacterEscapes;
-import com.fasterxml.jackson.core.io.SerializedString;
 import java.io.IOException;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -30,8 +24,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * JSON for the audit trail, {@code whoami --json} and the whoami exchange, through Jackson's
- * streaming parser and generator.
+ * JSON for the audit trail, {@code whoami --json} and the whoami exchange: written here (a flat
+ * record is written on every proxied request, and a generator costs more than the record), read
+ * through Jackson's streaming parser.
  *
  * <p>Values are plain Java objects: objects are ordered maps (keys keep their insertion order),
  * arrays are lists, numbers are {@code Long} (integers) or {@code Double}, and strings, booleans
@@ -45,7 +40,7 @@ import java.util.regex.Pattern;
  * #MAX_NUMBER_LENGTH} characters, no duplicate keys. Anything else is an {@link
  * InvalidJsonException} naming the problem and where it is.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
   /** The most characters (or bytes, for {@link #parse(byte[], int, int)}) one document may have. */
@@ -62,7 +57,6 @@ final class Json {
 
   private static final JsonFactory FACTORY =
       new JsonFactoryBuilder()
-          .characterEscapes(new OneLineEscapes())
           .streamReadConstraints(
               StreamReadConstraints.builder()
                   .maxDocumentLength(MAX_DOCUMENT_LENGTH)
@@ -71,8 +65,6 @@ final class Json {
                   .maxNameLength(MAX_STRING_LENGTH)
                   .maxNumberLength(MAX_NUMBER_LENGTH)
                   .build())
-          .streamWriteConstraints(
-              StreamWriteConstraints.builder().maxNestingDepth(MAX_DEPTH).build())
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .build();
 
@@ -118,42 +110,155 @@ final class Json {
    * @throws IllegalArgumentException if maps and collections nest deeper than {@value #MAX_DEPTH}
    */
   static String write(Map<String, ?> object) {
-    StringWriter out = new StringWriter(256);
-    try (JsonGenerator generator = FACTORY.createGenerator(out)) {
-      writeValue(generator, object);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a StringWriter does not fail
-    }
+    StringBuilder out = new StringBuilder(256);
+    appendValue(out, object, 1);
     return out.toString();
   }
 
-  private static void writeValue(JsonGenerator out, Object value) throws IOException {
-    switch (value) {
-      case null -> out.writeNull();
-      case Boolean b -> out.writeBoolean(b);
-      case Integer i -> out.writeNumber(i);
-      case Long l -> out.writeNumber(l);
-      case Double d when Double.isFinite(d) -> out.writeNumber(d);
-      case Map<?, ?> map -> {
-        out.writeStartObject();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-          out.writeFieldName(String.valueOf(e.getKey()));
-          writeValue(out, e.getValue());
-        }
-        out.writeEndObject();
+  /**
+   * The members of {@code fields} as JSON text without the braces, {@code "a":1,"b":2}: written
+   * once and put into many objects with {@link ObjectWriter#members(String)}.
+   *
+   * @throws IllegalArgumentException if values nest deeper than {@value #MAX_DEPTH}
+   */
+  static String members(Map<String, ?> fields) {
+    ObjectWriter writer = new ObjectWriter();
+    fields.forEach(writer::put);
+    String object = writer.end();
+    return object.substring(1, object.length() - 1);
+  }
+
+  /**
+   * One object written member by member, as {@link #write} writes a map: for records built on a
+   * busy path, with no map in between.
+   */
+  static final class ObjectWriter {
+    private final StringBuilder out = new StringBuilder(512).append('{');
+
+    /** Adds the member {@code name}: {@code value}, written as {@link #write} writes values. */
+    ObjectWriter put(String name, Object value) {
+      separate();
+      appendString(out, name);
+      out.append(':');
+      appendValue(out, value, 2);
+      return this;
+    }
+
+    /** Adds members written by {@link Json#members}; nothing if they are empty. */
+    ObjectWriter members(String members) {
+      if (!members.isEmpty()) {
+        separate();
+        out.append(members);
       }
-      case Collection<?> list -> {
-        out.writeStartArray();
-        for (Object item : list) {
-          writeValue(out, item);
-        }
-        out.writeEndArray();
+      return this;
+    }
+
+    private void separate() {
+      if (out.length() > 1) {
+        out.append(',');
       }
-      default -> out.writeString(value.toString());
+    }
+
+    /** The object, as one line; the writer is not to be used after. */
+    String end() {
+      return out.append('}').toString();
     }
   }
+
+  private static void appendValue(StringBuilder out, Object value, int depth) {
+    switch (value) {
+      case null -> out.append("null");
+      case Boolean b -> out.append(b.booleanValue());
+      case Integer i -> out.append(i.intValue());
+      case Long l -> out.append(l.longValue());
+      case Double d when Double.isFinite(d) -> out.append(d.doubleValue());
+      case Map<?, ?> map -> {
+        checkDepth(depth);
+        out.append('{');
+        boolean first = true;
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+          if (!first) {
+            out.append(',');
+          }
+          first = false;
+          appendString(out, String.valueOf(e.getKey()));
+          out.append(':');
+          appendValue(out, e.getValue(), depth + 1);
+        }
+        out.append('}');
+      }
+      case Collection<?> list -> {
+        checkDepth(depth);
+        out.append('[');
+        boolean first = true;
+        for (Object item : list) {
+          if (!first) {
+            out.append(',');
+          }
+          first = false;
+          appendValue(out, item, depth + 1);
+        }
+        out.append(']');
+      }
+      default -> appendString(out, value.toString());
+    }
+  }
+
+  private static void checkDepth(int depth) {
+    if (depth > MAX_DEPTH) {
+      throw new IllegalArgumentException(
+          "cannot write JSON: nesting deeper than " + MAX_DEPTH + " objects and arrays");
+    }
+  }
+
+  /**
+   * {@code text} as a JSON string literal, escaped as {@link #appendString} escapes it.
+   *
+   * @param text any text
+   * @return the literal, quotes included
+   */
+  public static String quote(String text) {
+    StringBuilder out = new StringBuilder(text.length() + 2);
+    appendString(out, text);
+    return out.toString();
+  }
+
+  /**
+   * Appends {@code text} as a JSON string: JSON's own escapes, and DEL, the C1 controls and the
+   * Unicode line and paragraph separators as {@code \}{@code uXXXX}, so that it never breaks a line
+   * or reaches a terminal as a control sequence. Other characters are kept as they are.
+   */
+  static void appendString(StringBuilder out, String text) {
+    out.append('"');
+    int from = 0;
+    int length = text.length();
+    for (int i = 0; i < length; i++) {
+      char c = text.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x7F || c > 0x9F) && (c | 1) != 0x2029) {
+        continue; // most characters: copied with the run they are in
+      }
+      out.append(text, from, i);
+      from = i + 1;
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          out.append("\\u");
+          for (int shift = 12; shift >= 0; shift -= 4) {
+            out.append(HEX[(c >> shift) & 0xF]);
+          }
+        }
+      }
+    }
+    out.append(text, from, length).append('"');
+  }
+
+  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   /**
    * Parses one JSON value (and nothing after it but white space) within the limits above.
@@ -306,28 +411,5 @@ final class Json {
     return message.isEmpty()
         ? e.getClass().getSimpleName()
         : Character.toLowerCase(message.charAt(0)) + message.substring(1);
-  }
-
-  /** JSON's own escapes, plus DEL, the C1 controls and U+2028/U+2029 as {@code \}{@code uXXXX}. */
-  private static final class OneLineEscapes extends CharacterEscapes {
-    private static final long serialVersionUID = 1L;
-    private final int[] ascii = standardAsciiEscapesForJSON();
-
-    OneLineEscapes() {
-      ascii[0x7f] = ESCAPE_STANDARD;
-    }
-
-    @Override
-    public int[] getEscapeCodesForAscii() {
-      return ascii;
-    }
-
-    @Override
-    public SerializableString getEscapeSequence(int c) {
-      if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029) {
-        return new SerializedString(String.format("\\u%04x", c));
-      }
-      return null;
-    }
   }
 }

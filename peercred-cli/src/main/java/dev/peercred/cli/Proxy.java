@@ -246,6 +246,10 @@ final class Proxy {
     final Instant time = Instant.now();
     final long startNanos = System.nanoTime();
     final Map<String, Object> facts;
+
+    /** {@link #facts} as JSON members, written once for all the requests of the connection. */
+    final String factsJson;
+
     volatile UnixConnection server;
     final AtomicLong bytesIn = new AtomicLong(); // client to backend
     final AtomicLong bytesOut = new AtomicLong(); // backend to client
@@ -261,6 +265,7 @@ final class Proxy {
       active.incrementAndGet();
       // What the audit record tells about the peer, read now, while the process surely exists.
       this.facts = IdentityFacts.describe(client.peerIdentity(), Json.object(), false);
+      this.factsJson = httpRules != null ? Json.members(facts) : "";
     }
 
     /** Answers a whoami probe that arrives at once; everyone else reads end of stream. */
@@ -387,18 +392,18 @@ final class Proxy {
     /** One record per HTTP request, and its CommandDecision event. */
     void recordRequest(HttpGuard.Exchange exchange) {
       requests++;
-      Map<String, Object> record = Json.object();
+      Json.ObjectWriter record = new Json.ObjectWriter();
       record.put("time", time.plusNanos(exchange.startNanos() - startNanos).toString());
       record.put("connection", id);
-      record.putAll(facts);
-      exchange.describeInto(record);
+      record.members(factsJson);
+      exchange.describeTo(record::put);
       if (auditOnly) {
         record.put("audit_only", true);
       }
       record.put(
           "duration_ms",
           Math.round((System.nanoTime() - exchange.startNanos()) / 1_000.0) / 1_000.0);
-      audit.write(record);
+      audit.writeLine(record.end());
       if (!exchange.finalDecision().allowed()) {
         audit.flush(); // refusals (and would-be refusals) are written at once
       }

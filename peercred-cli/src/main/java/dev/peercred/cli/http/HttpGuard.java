@@ -3,6 +3,7 @@ package dev.peercred.cli.http;
 import dev.peercred.Relay;
 import dev.peercred.Relay.Control;
 import dev.peercred.Relay.Side;
+import dev.peercred.cli.Json;
 import dev.peercred.policy.Decision;
 import dev.peercred.policy.PolicyRules;
 import java.nio.ByteBuffer;
@@ -10,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 
 /**
@@ -123,30 +124,31 @@ public final class HttpGuard implements Relay.Inspector {
     }
 
     /**
-     * Adds this request's audit fields: request (its number on the connection), method, path,
-     * route, rule, reason, decision, status, [error], bytes_in, bytes_out.
+     * Gives this request's audit fields to {@code field}, in order: request (its number on the
+     * connection), method, path, route, rule, [host_access or body_unreadable], reason, decision,
+     * status, [error], bytes_in, bytes_out.
      */
-    public void describeInto(java.util.Map<String, Object> record) {
-      record.put("request", number);
+    public void describeTo(BiConsumer<String, Object> field) {
+      field.accept("request", number);
       if (method != null) {
-        record.put("method", method);
-        record.put("path", path);
-        record.put("route", request.path().route());
-        record.put("rule", ruleText);
+        field.accept("method", method);
+        field.accept("path", path);
+        field.accept("route", request.path().route());
+        field.accept("rule", ruleText);
       }
       if (body != null && body.hostAccess() != null) {
-        record.put("host_access", body.hostAccess());
+        field.accept("host_access", body.hostAccess());
       } else if (body != null) {
-        record.put("body_unreadable", body.unreadable());
+        field.accept("body_unreadable", body.unreadable());
       }
-      record.put("reason", finalDecision().reason());
-      record.put("decision", decision());
-      record.put("status", status);
+      field.accept("reason", finalDecision().reason());
+      field.accept("decision", decision());
+      field.accept("status", status);
       if (problem != null && method != null) {
-        record.put("error", problem);
+        field.accept("error", problem);
       }
-      record.put("bytes_in", requestBytes);
-      record.put("bytes_out", responseBytes);
+      field.accept("bytes_in", requestBytes);
+      field.accept("bytes_out", responseBytes);
     }
 
     /** The decision as the audit record names it: allow, deny or would-deny. */
@@ -453,7 +455,7 @@ public final class HttpGuard implements Relay.Inspector {
     exchange.problem = message;
     refused = exchange;
     byte[] body =
-        ("{\"message\":" + jsonString("peercred: " + message) + "}\n")
+        ("{\"message\":" + Json.quote("peercred: " + message) + "}\n")
             .getBytes(StandardCharsets.UTF_8);
     String head =
         "HTTP/1.1 "
@@ -624,25 +626,5 @@ public final class HttpGuard implements Relay.Inspector {
       case 505 -> "HTTP Version Not Supported";
       default -> "Error";
     };
-  }
-
-  /** A JSON string literal of {@code text}, with every control character escaped. */
-  static String jsonString(String text) {
-    StringBuilder out = new StringBuilder(text.length() + 2).append('"');
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        default -> {
-          if (c < 0x20 || c == 0x7F || c == 0x2028 || c == 0x2029) {
-            out.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            out.append(c);
-          }
-        }
-      }
-    }
-    return out.append('"').toString();
   }
 }

@@ -3,6 +3,7 @@ package dev.peercred.cli.http;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
@@ -49,71 +50,87 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
    * @throws HttpException (400) naming the first problem
    */
   static HttpHead parse(ByteBuffer bytes, int length) throws HttpException {
-    int start = bytes.position();
-    int end = start + length;
-    List<String[]> fields = new ArrayList<>();
+    byte[] head = new byte[length];
+    bytes.get(bytes.position(), head); // one bulk copy; the lines are read from the array
+    List<String[]> fields = new ArrayList<>(8);
     String startLine = null;
-    int lineStart = start;
-    for (int i = start; i < end; i++) {
-      byte b = bytes.get(i);
+    int lineStart = 0;
+    for (int i = 0; i < length; i++) {
+      byte b = head[i];
       if (b == '\r') {
-        if (i + 1 >= end || bytes.get(i + 1) != '\n') {
+        if (i + 1 >= length || head[i + 1] != '\n') {
           throw HttpException.badRequest("a bare CR in the message head");
         }
-        String line = latin1(bytes, lineStart, i);
+        int lineEnd = i;
         i++;
-        lineStart = i + 1;
         if (startLine == null) {
-          if (line.isEmpty()) {
+          if (lineEnd == lineStart) {
             throw HttpException.badRequest("an empty line before the start line");
           }
-          startLine = line;
-        } else if (line.isEmpty()) {
+          startLine = latin1(head, lineStart, lineEnd);
+        } else if (lineEnd == lineStart) {
           break; // the end of the head
         } else {
           if (fields.size() == MAX_FIELDS) {
             throw new HttpException(431, "more than " + MAX_FIELDS + " header fields");
           }
-          fields.add(field(line));
+          fields.add(field(head, lineStart, lineEnd));
         }
+        lineStart = i + 1;
       } else if (b == '\n') {
         throw HttpException.badRequest("a bare LF in the message head");
       } else if (b == 0) {
         throw HttpException.badRequest("a NUL byte in the message head");
       }
     }
-    return new HttpHead(startLine, List.copyOf(fields), length);
+    return new HttpHead(startLine, Collections.unmodifiableList(fields), length);
   }
 
-  private static String latin1(ByteBuffer bytes, int from, int to) {
-    byte[] line = new byte[to - from];
-    bytes.get(from, line); // one bulk copy, then the JDK's Latin-1 string (no decoding loop here)
-    return new String(line, StandardCharsets.ISO_8859_1);
+  private static String latin1(byte[] bytes, int from, int to) {
+    return new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
   }
 
-  private static String[] field(String line) throws HttpException {
-    char first = line.charAt(0);
+  /** The field on {@code line[from, to)}: {@code {name, value}}, the value without its OWS. */
+  private static String[] field(byte[] line, int from, int to) throws HttpException {
+    byte first = line[from];
     if (first == ' ' || first == '\t') {
       throw HttpException.badRequest("a folded header line (obs-fold)");
     }
-    int colon = line.indexOf(':');
-    if (colon <= 0) {
-      throw HttpException.badRequest("a header line without a field name: " + quote(line));
+    int colon = from;
+    while (colon < to && line[colon] != ':') {
+      colon++;
     }
-    String name = line.substring(0, colon);
-    for (int i = 0; i < name.length(); i++) {
-      if (!isTokenChar(name.charAt(i))) {
-        throw HttpException.badRequest("an invalid header field name: " + quote(name));
+    if (colon == from || colon == to) {
+      throw HttpException.badRequest(
+          "a header line without a field name: " + quote(latin1(line, from, to)));
+    }
+    for (int i = from; i < colon; i++) {
+      if (!isTokenChar((char) (line[i] & 0xFF))) {
+        throw HttpException.badRequest(
+            "an invalid header field name: " + quote(latin1(line, from, colon)));
       }
     }
-    String value = line.substring(colon + 1).strip();
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
+    String name = latin1(line, from, colon);
+    int start = colon + 1;
+    int end = to;
+    while (start < end && isWhiteSpace(line[start])) {
+      start++;
+    }
+    while (end > start && isWhiteSpace(line[end - 1])) {
+      end--;
+    }
+    for (int i = start; i < end; i++) {
+      int c = line[i] & 0xFF;
       if (c < 0x20 && c != '\t' || c == 0x7F) {
         throw HttpException.badRequest("a control character in header field " + quote(name));
       }
     }
-    return new String[] {name, value};
+    return new String[] {name, latin1(line, start, end)};
+  }
+
+  /** Optional white space around a field value: space and tab. */
+  private static boolean isWhiteSpace(byte b) {
+    return b == ' ' || b == '\t';
   }
 
   /** True for the characters of an RFC 9110 token. */
@@ -123,13 +140,35 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
 
   /** Every value of the fields named {@code name} (case-insensitive), in order. */
   List<String> values(String name) {
-    List<String> values = new ArrayList<>(1);
+    String first = null;
+    List<String> values = null;
     for (String[] field : fields) {
       if (field[0].equalsIgnoreCase(name)) {
-        values.add(field[1]);
+        if (first == null) {
+          first = field[1];
+        } else {
+          if (values == null) {
+            values = new ArrayList<>(2);
+            values.add(first);
+          }
+          values.add(field[1]);
+        }
       }
     }
-    return values;
+    if (values != null) {
+      return values;
+    }
+    return first == null ? List.of() : List.of(first);
+  }
+
+  /** The value of the first field named {@code name}, or null if there is none. */
+  String first(String name) {
+    for (String[] field : fields) {
+      if (field[0].equalsIgnoreCase(name)) {
+        return field[1];
+      }
+    }
+    return null;
   }
 
   /**
@@ -138,21 +177,51 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
    * @throws HttpException (400) if the field appears more than once
    */
   String single(String name) throws HttpException {
-    List<String> values = values(name);
-    if (values.size() > 1) {
-      throw HttpException.badRequest("more than one " + name + " header field");
+    String value = null;
+    for (String[] field : fields) {
+      if (field[0].equalsIgnoreCase(name)) {
+        if (value != null) {
+          throw HttpException.badRequest("more than one " + name + " header field");
+        }
+        value = field[1];
+      }
     }
-    return values.isEmpty() ? null : values.get(0);
+    return value;
   }
 
   /** True if a comma-separated field named {@code name} lists {@code token} (case-insensitive). */
   boolean hasToken(String name, String token) {
-    for (String value : values(name)) {
-      for (String element : value.split(",")) {
-        if (element.strip().equalsIgnoreCase(token)) {
-          return true;
-        }
+    for (String[] field : fields) {
+      if (field[0].equalsIgnoreCase(name) && lists(field[1], token)) {
+        return true;
       }
+    }
+    return false;
+  }
+
+  /** True if one of the comma-separated elements of {@code value}, trimmed, is {@code token}. */
+  private static boolean lists(String value, String token) {
+    int from = 0;
+    int length = value.length();
+    while (from <= length) {
+      int comma = value.indexOf(',', from);
+      int to = comma < 0 ? length : comma;
+      int start = from;
+      int end = to;
+      while (start < end && Character.isWhitespace(value.charAt(start))) {
+        start++;
+      }
+      while (end > start && Character.isWhitespace(value.charAt(end - 1))) {
+        end--;
+      }
+      if (end - start == token.length()
+          && value.regionMatches(true, start, token, 0, end - start)) {
+        return true;
+      }
+      if (comma < 0) {
+        return false;
+      }
+      from = comma + 1;
     }
     return false;
   }
@@ -187,10 +256,18 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
       throw HttpException.badRequest("more than one Content-Length header field");
     }
     String text = lengths.get(0);
-    if (text.isEmpty() || text.length() > 18 || !text.chars().allMatch(c -> c >= '0' && c <= '9')) {
+    if (text.isEmpty() || text.length() > 18) {
       throw HttpException.badRequest("an invalid Content-Length: " + quote(text));
     }
-    return Framing.length(Long.parseLong(text));
+    long length = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        throw HttpException.badRequest("an invalid Content-Length: " + quote(text));
+      }
+      length = length * 10 + (c - '0');
+    }
+    return Framing.length(length);
   }
 
   /**

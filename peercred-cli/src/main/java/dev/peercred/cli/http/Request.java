@@ -66,7 +66,7 @@ record Request(
     if (framing.kind() == HttpHead.Framing.Kind.CHUNKED && version.equals("HTTP/1.0")) {
       throw HttpException.badRequest("Transfer-Encoding in an HTTP/1.0 request");
     }
-    boolean upgrade = head.hasToken("Connection", "upgrade") && !head.values("Upgrade").isEmpty();
+    boolean upgrade = head.hasToken("Connection", "upgrade") && head.first("Upgrade") != null;
     return new Request(method, target, path, version, head, framing, upgrade);
   }
 

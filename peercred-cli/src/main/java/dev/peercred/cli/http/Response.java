@@ -60,8 +60,8 @@ record Response(int status, HttpHead head, HttpHead.Framing framing) {
     if (status != 200 || framing.kind() != HttpHead.Framing.Kind.NONE) {
       return false;
     }
-    String type = head.values("Content-Type").stream().findFirst().orElse("");
-    type = type.toLowerCase(Locale.ROOT);
+    String type = head.first("Content-Type");
+    type = type == null ? "" : type.toLowerCase(Locale.ROOT);
     return type.startsWith("application/vnd.docker.raw-stream")
         || type.startsWith("application/vnd.docker.multiplexed-stream");
   }
