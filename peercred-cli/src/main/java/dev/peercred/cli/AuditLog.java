@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.Map;
 
 /**
@@ -94,6 +95,44 @@ final class AuditLog implements AutoCloseable {
         notifyAll();
       }
     }
+  }
+
+  /** A second's date and time of day as {@link Instant#toString()} writes them. */
+  private record Second(long epochSecond, String text) {}
+
+  private static volatile Second lastSecond;
+
+  /**
+   * {@code instant} exactly as {@link Instant#toString()} writes it ({@code
+   * 2026-12-02T14:08:50.123456Z}): the date and time of day of the last second written are kept,
+   * since a busy proxy writes many records a second.
+   */
+  static String timestamp(Instant instant) {
+    long epochSecond = instant.getEpochSecond();
+    Second second = lastSecond;
+    if (second == null || second.epochSecond() != epochSecond) {
+      String text = Instant.ofEpochSecond(epochSecond).toString();
+      if (text.length() != 20) {
+        return instant.toString(); // a year before 0 or after 9999: written otherwise
+      }
+      second = new Second(epochSecond, text.substring(0, 19));
+      lastSecond = second;
+    }
+    StringBuilder out = new StringBuilder(31).append(second.text());
+    int nanos = instant.getNano();
+    if (nanos > 0) {
+      // as Instant.toString: the fraction in groups of three digits, as many as it needs
+      int digits = nanos % 1_000_000 == 0 ? 3 : nanos % 1_000 == 0 ? 6 : 9;
+      int value = digits == 3 ? nanos / 1_000_000 : digits == 6 ? nanos / 1_000 : nanos;
+      char[] fraction = new char[digits + 1];
+      fraction[0] = '.';
+      for (int i = digits; i > 0; i--) {
+        fraction[i] = (char) ('0' + value % 10);
+        value /= 10;
+      }
+      out.append(fraction);
+    }
+    return out.append('Z').toString();
   }
 
   /** Writes every line added so far. */

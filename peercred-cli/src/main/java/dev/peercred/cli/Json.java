@@ -234,7 +234,7 @@ public final class Json {
     int length = text.length();
     for (int i = 0; i < length; i++) {
       char c = text.charAt(i);
-      if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x7F || c > 0x9F) && (c | 1) != 0x2029) {
+      if (c < 0x80 ? PLAIN[c] : c > 0x9F && (c | 1) != 0x2029) {
         continue; // most characters: copied with the run they are in
       }
       out.append(text, from, i);
@@ -259,6 +259,15 @@ public final class Json {
   }
 
   private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+  /** The ASCII characters a JSON string holds as they are. */
+  private static final boolean[] PLAIN = new boolean[0x80];
+
+  static {
+    for (char c = 0x20; c < 0x7F; c++) {
+      PLAIN[c] = c != '"' && c != '\\';
+    }
+  }
 
   /**
    * Parses one JSON value (and nothing after it but white space) within the limits above.

@@ -393,7 +393,7 @@ final class Proxy {
     void recordRequest(HttpGuard.Exchange exchange) {
       requests++;
       Json.ObjectWriter record = new Json.ObjectWriter();
-      record.put("time", time.plusNanos(exchange.startNanos() - startNanos).toString());
+      record.put("time", AuditLog.timestamp(time.plusNanos(exchange.startNanos() - startNanos)));
       record.put("connection", id);
       record.members(factsJson);
       exchange.describeTo(record::put);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.peercred.testing.Await;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,22 @@ class AuditLogTest {
     record.put("request", n);
     record.put("path", "/_ping");
     return record;
+  }
+
+  @Test
+  void timestampsAreWrittenAsInstantWritesThem() {
+    Instant base = Instant.parse("2026-12-02T14:08:50Z");
+    for (long nanos :
+        new long[] {
+          0, 1, 999, 1_000, 120_000, 123_456_789, 500_000_000, 999_999_999, 1_000_000_001
+        }) {
+      Instant instant = base.plusNanos(nanos);
+      assertEquals(instant.toString(), AuditLog.timestamp(instant), () -> "+" + nanos + " ns");
+      assertEquals(instant.toString(), AuditLog.timestamp(instant), "the second's text kept");
+    }
+    for (String far : new String[] {"1969-12-31T23:59:59.500Z", "+12026-01-01T00:00:00.001Z"}) {
+      assertEquals(far, AuditLog.timestamp(Instant.parse(far)));
+    }
   }
 
   @Test

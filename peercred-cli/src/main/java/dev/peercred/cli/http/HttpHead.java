@@ -3,7 +3,7 @@ package dev.peercred.cli.http;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
@@ -13,11 +13,10 @@ import java.util.Locale;
  * malformed field name is refused, since a backend might read any of them differently (request
  * smuggling, CWE-444).
  *
- * @param startLine the request line or status line
- * @param fields the header fields in order, each {@code {name, value}} with the value trimmed
- * @param length the head's length in bytes, its final empty line included
+ * <p>The head keeps its bytes and where each field's name and value are in them: a value becomes a
+ * string only when it is looked up, since most fields of most messages are never read.
  */
-record HttpHead(String startLine, List<String[]> fields, int length) {
+final class HttpHead {
   /** The largest head accepted; beyond it a request gets 431. */
   static final int MAX_LENGTH = 32 * 1024;
 
@@ -43,6 +42,35 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
     return -1;
   }
 
+  private final String startLine;
+  private final byte[] bytes;
+
+  /**
+   * Where field {@code i} is in {@link #bytes}: its name from {@code spans[4 * i]} to {@code
+   * spans[4 * i + 1]}, its value from {@code spans[4 * i + 2]} to {@code spans[4 * i + 3]} (ends
+   * excluded).
+   */
+  private final int[] spans;
+
+  private final int count;
+
+  private HttpHead(String startLine, byte[] bytes, int[] spans, int count) {
+    this.startLine = startLine;
+    this.bytes = bytes;
+    this.spans = spans;
+    this.count = count;
+  }
+
+  /** The request line or status line. */
+  String startLine() {
+    return startLine;
+  }
+
+  /** The head's length in bytes, its final empty line included. */
+  int length() {
+    return bytes.length;
+  }
+
   /**
    * Parses the {@code length} bytes at {@code bytes}' position (a whole head, as {@link #end} found
    * it); does not move the position.
@@ -51,8 +79,9 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
    */
   static HttpHead parse(ByteBuffer bytes, int length) throws HttpException {
     byte[] head = new byte[length];
-    bytes.get(bytes.position(), head); // one bulk copy; the lines are read from the array
-    List<String[]> fields = new ArrayList<>(8);
+    bytes.get(bytes.position(), head); // one bulk copy; the fields are read from the array
+    int[] spans = new int[4 * 8];
+    int count = 0;
     String startLine = null;
     int lineStart = 0;
     for (int i = 0; i < length; i++) {
@@ -71,10 +100,13 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
         } else if (lineEnd == lineStart) {
           break; // the end of the head
         } else {
-          if (fields.size() == MAX_FIELDS) {
+          if (count == MAX_FIELDS) {
             throw new HttpException(431, "more than " + MAX_FIELDS + " header fields");
           }
-          fields.add(field(head, lineStart, lineEnd));
+          if (spans.length < 4 * (count + 1)) {
+            spans = Arrays.copyOf(spans, spans.length * 2);
+          }
+          field(head, lineStart, lineEnd, spans, 4 * count++);
         }
         lineStart = i + 1;
       } else if (b == '\n') {
@@ -83,15 +115,19 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
         throw HttpException.badRequest("a NUL byte in the message head");
       }
     }
-    return new HttpHead(startLine, Collections.unmodifiableList(fields), length);
+    return new HttpHead(startLine, head, spans, count);
   }
 
   private static String latin1(byte[] bytes, int from, int to) {
     return new String(bytes, from, to - from, StandardCharsets.ISO_8859_1);
   }
 
-  /** The field on {@code line[from, to)}: {@code {name, value}}, the value without its OWS. */
-  private static String[] field(byte[] line, int from, int to) throws HttpException {
+  /**
+   * Checks the field on {@code line[from, to)} and stores where its name and its value (without its
+   * optional white space) are into {@code spans} at {@code at}.
+   */
+  private static void field(byte[] line, int from, int to, int[] spans, int at)
+      throws HttpException {
     byte first = line[from];
     if (first == ' ' || first == '\t') {
       throw HttpException.badRequest("a folded header line (obs-fold)");
@@ -110,7 +146,6 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
             "an invalid header field name: " + quote(latin1(line, from, colon)));
       }
     }
-    String name = latin1(line, from, colon);
     int start = colon + 1;
     int end = to;
     while (start < end && isWhiteSpace(line[start])) {
@@ -122,10 +157,14 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
     for (int i = start; i < end; i++) {
       int c = line[i] & 0xFF;
       if (c < 0x20 && c != '\t' || c == 0x7F) {
-        throw HttpException.badRequest("a control character in header field " + quote(name));
+        throw HttpException.badRequest(
+            "a control character in header field " + quote(latin1(line, from, colon)));
       }
     }
-    return new String[] {name, latin1(line, start, end)};
+    spans[at] = from;
+    spans[at + 1] = colon;
+    spans[at + 2] = start;
+    spans[at + 3] = end;
   }
 
   /** Optional white space around a field value: space and tab. */
@@ -138,34 +177,46 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
     return c > 0x20 && c < 0x7F && "\"(),/:;<=>?@[\\]{}".indexOf(c) < 0;
   }
 
-  /** Every value of the fields named {@code name} (case-insensitive), in order. */
-  List<String> values(String name) {
-    String first = null;
-    List<String> values = null;
-    for (String[] field : fields) {
-      if (field[0].equalsIgnoreCase(name)) {
-        if (first == null) {
-          first = field[1];
-        } else {
-          if (values == null) {
-            values = new ArrayList<>(2);
-            values.add(first);
-          }
-          values.add(field[1]);
-        }
+  /** True if field {@code i}'s name is {@code name}, an ASCII name, ignoring case. */
+  private boolean named(int i, String name) {
+    int from = spans[4 * i];
+    int length = spans[4 * i + 1] - from;
+    if (length != name.length()) {
+      return false;
+    }
+    for (int k = 0; k < length; k++) {
+      int a = bytes[from + k];
+      int b = name.charAt(k);
+      if (a != b && ((a | 0x20) < 'a' || (a | 0x20) > 'z' || (a ^ 0x20) != b)) {
+        return false; // the same ASCII letter in the other case is the only other match
       }
     }
-    if (values != null) {
-      return values;
+    return true;
+  }
+
+  private String value(int i) {
+    return latin1(bytes, spans[4 * i + 2], spans[4 * i + 3]);
+  }
+
+  /** Every value of the fields named {@code name} (case-insensitive), in order. */
+  List<String> values(String name) {
+    List<String> values = List.of();
+    for (int i = 0; i < count; i++) {
+      if (named(i, name)) {
+        if (values.isEmpty()) {
+          values = new ArrayList<>(2);
+        }
+        values.add(value(i));
+      }
     }
-    return first == null ? List.of() : List.of(first);
+    return values;
   }
 
   /** The value of the first field named {@code name}, or null if there is none. */
   String first(String name) {
-    for (String[] field : fields) {
-      if (field[0].equalsIgnoreCase(name)) {
-        return field[1];
+    for (int i = 0; i < count; i++) {
+      if (named(i, name)) {
+        return value(i);
       }
     }
     return null;
@@ -177,22 +228,22 @@ record HttpHead(String startLine, List<String[]> fields, int length) {
    * @throws HttpException (400) if the field appears more than once
    */
   String single(String name) throws HttpException {
-    String value = null;
-    for (String[] field : fields) {
-      if (field[0].equalsIgnoreCase(name)) {
-        if (value != null) {
+    int found = -1;
+    for (int i = 0; i < count; i++) {
+      if (named(i, name)) {
+        if (found >= 0) {
           throw HttpException.badRequest("more than one " + name + " header field");
         }
-        value = field[1];
+        found = i;
       }
     }
-    return value;
+    return found < 0 ? null : value(found);
   }
 
   /** True if a comma-separated field named {@code name} lists {@code token} (case-insensitive). */
   boolean hasToken(String name, String token) {
-    for (String[] field : fields) {
-      if (field[0].equalsIgnoreCase(name) && lists(field[1], token)) {
+    for (int i = 0; i < count; i++) {
+      if (named(i, name) && lists(value(i), token)) {
         return true;
       }
     }
