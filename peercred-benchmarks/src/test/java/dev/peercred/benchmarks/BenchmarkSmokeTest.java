@@ -46,6 +46,25 @@ class BenchmarkSmokeTest {
     assertTrue(md.contains("| peercred EchoServer, virtual threads |"), md);
   }
 
+  /**
+   * A benchmark run rewrites docs/benchmarks.md from its figures and the hand-written sections
+   * {@link Report} appends: text added to the document anywhere else would be lost by the next run.
+   */
+  @Test
+  void theDocumentEndsWithTheHandWrittenSectionsARunAppends() throws Exception {
+    Path root = Path.of("..");
+    String document = Files.readString(root.resolve("docs/benchmarks.md"));
+    String handWritten =
+        "\n"
+            + Files.readString(root.resolve("peercred-benchmarks/tuning.md"))
+            + "\n"
+            + Files.readString(root.resolve("peercred-benchmarks/other-benchmarks.md"));
+    assertTrue(
+        document.endsWith(handWritten),
+        "docs/benchmarks.md does not end with peercred-benchmarks/tuning.md and"
+            + " other-benchmarks.md as a run appends them: write hand-written sections there");
+  }
+
   @Test
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void theCServerBuildsAndEchoes() throws Exception {
