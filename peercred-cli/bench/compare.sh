@@ -195,6 +195,14 @@ for round in $(seq "$rounds"); do
   done
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# Every client has gone: a proxy still holding a client connection now has a relay that was never
+# served, which would also have slowed the runs above.
+held_by() { ss -xp | grep "pid=$1," | grep -c -- "$work/peercred-" || true; }
+for pid in "$pc_redis_pid" "$pc_http_pid"; do
+  for _ in $(seq 50); do [ "$(held_by "$pid")" = 0 ] && break; sleep 0.1; done
+  held="$(held_by "$pid")"
+  [ "$held" = 0 ] || { echo "peercred proxy $pid still holds $held client connections" >&2; exit 1; }
+done
 kill -TERM "$pc_http_pid" "$pc_redis_pid"
 wait "$pc_http_pid" "$pc_redis_pid" 2>/dev/null || true
 echo "# audit lines after the proxies stopped: byte mode $(wc -l <"$work/audit-redis.log")" \
