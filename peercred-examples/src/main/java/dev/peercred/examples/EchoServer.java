@@ -24,7 +24,7 @@ public final class EchoServer implements AutoCloseable {
   /** The longest line echoed, in bytes, without its newline. */
   public static final int MAX_LINE = 64 * 1024;
 
-  private static final int INITIAL_BUFFER = 1024;
+  private static final int INITIAL_BUFFER = 256;
   private static final int BULK_BUFFER = 64 * 1024;
 
   private static final System.Logger LOG = System.getLogger("dev.peercred.echo");
@@ -81,9 +81,9 @@ public final class EchoServer implements AutoCloseable {
   }
 
   private static void echo(UnixConnection connection) throws IOException {
-    // Small buffers first: an idle connection then costs ~1 KiB; a read that fills the buffer
-    // doubles it (up to BULK_BUFFER) for connections that stream, and the reply buffer grows to
-    // what the lines need.
+    // Small buffers first: an idle connection then holds 320 bytes of them; a read that fills
+    // the buffer doubles it (up to BULK_BUFFER) for connections that stream, and the reply buffer
+    // grows to what the lines need.
     byte[] in = new byte[INITIAL_BUFFER];
     Reply reply = new Reply();
     int filled = 0;
