@@ -35,6 +35,24 @@ class JsonTest {
   }
 
   @Test
+  void membersWrittenOnceJoinAnObjectAsIfItHadThemAll() {
+    Map<String, Object> shared = Json.object();
+    shared.put("uid", 65534L);
+    shared.put("user", "nobody \"x\"");
+    shared.put("groups", List.of(1L, 2L));
+    Map<String, Object> whole = Json.object();
+    whole.put("time", "t");
+    whole.putAll(shared);
+    whole.put("status", 200);
+    String members = Json.members(shared);
+    assertEquals(
+        Json.write(whole),
+        new Json.ObjectWriter().put("time", "t").members(members).put("status", 200).end());
+    assertEquals("{}", new Json.ObjectWriter().members("").end());
+    assertEquals("\"a\\u2028b\"", Json.quote("a\u2028b"));
+  }
+
+  @Test
   void escapesEveryCharacterThatCouldBreakTheLineOrTheTerminal() {
     StringBuilder nasty = new StringBuilder("quote\" backslash\\ ");
     for (char c = 0; c < 0x20; c++) {

@@ -68,6 +68,29 @@ class HttpParsingTest {
   }
 
   @Test
+  void fieldNamesMatchInAnyCaseOfTheirLettersAndNothingElse() throws HttpException {
+    Request mixed =
+        request(
+            "POST /build HTTP/1.1\r\ncOnTeNt-lEnGtH: 7\r\nCONNECTION: keep-alive , Close\r\n\r\n");
+    assertEquals(HttpHead.Framing.length(7), mixed.framing());
+    assertFalse(mixed.keepsAlive()); // "Close" is one of the tokens, trimmed, in any case
+    // Only letters have a case: '_' is not '-', '^' is not '~' (the same bit apart).
+    Request lookalikes =
+        request("POST /build HTTP/1.1\r\nContent_Length: 7\r\nHos^: a\r\nHos~: b\r\n\r\n");
+    assertFalse(lookalikes.framing().hasBody());
+    assertEquals("a", lookalikes.head().single("Hos^"));
+    assertEquals(List.of(), lookalikes.head().values("Host"));
+    assertEquals(400, refusal("GET / HTTP/1.1\r\nhost: a\r\nHOST: b\r\n\r\n"));
+  }
+
+  @Test
+  void fieldValuesLoseOnlyTheirSpacesAndTabs() throws HttpException {
+    Request request = request("GET / HTTP/1.1\r\nX-Note: \t a b \t\r\n\r\n");
+    assertEquals("a b", request.head().first("x-note"));
+    assertEquals(400, refusal("GET / HTTP/1.1\r\nX-Note: a\u000b\r\n\r\n"));
+  }
+
+  @Test
   void requestHeadsGiveMethodPathAndFraming() throws HttpException {
     Request get = request("GET /v1.43/_ping HTTP/1.1\r\nHost: docker\r\n\r\n");
     assertEquals("GET", get.method());
