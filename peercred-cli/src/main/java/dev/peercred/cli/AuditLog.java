@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -81,7 +82,7 @@ final class AuditLog implements AutoCloseable {
         writePending();
       }
       if (length > BUFFER || closed) {
-        byte[] line = java.util.Arrays.copyOf(bytes, length);
+        byte[] line = Arrays.copyOf(bytes, length);
         line[bytes.length] = '\n';
         writeOut(line, length);
         return;

@@ -649,7 +649,7 @@ public final class RelayEngine {
       writable = false;
       if (!waitsForSpace) {
         waitsForSpace = true;
-        register(WRITE_EVENTS);
+        watchTarget(WRITE_EVENTS);
       }
     }
 
@@ -657,11 +657,15 @@ public final class RelayEngine {
     private void caughtUp() {
       if (waitsForSpace) {
         waitsForSpace = false;
-        register(READ_EVENTS);
+        watchTarget(READ_EVENTS);
       }
     }
 
-    private void register(int events) {
+    /**
+     * Sets what {@link #toFd}'s registration asks for: {@link #READ_EVENTS} or {@link
+     * #WRITE_EVENTS}.
+     */
+    private void watchTarget(int events) {
       int rc = LibC.epoll_ctl(pair.loop.epfd, LibC.EPOLL_CTL_MOD, toFd, events);
       if (rc < 0 && !pair.finished) {
         pair.fail(Errno.socketException("epoll_ctl", -rc, "fd=" + toFd));
