@@ -3,7 +3,11 @@
 import java.lang.foreign.*;
 import java.lang.invoke.*;
 
-/** The floor of an FFM tool's start-up: link 4 downcalls, call two, print a line. */
+/**
+ * The floor of an FFM tool's start-up: link 4 downcalls, call two, print a line. It calls
+ * java.lang.foreign itself, not peercred's internal package, on purpose: it measures what any FFM
+ * tool pays, with no peercred code in the way. Benchmark tooling, not part of peercred.
+ */
 public class FfmFloor {
   public static void main(String[] a) throws Throwable {
     Linker l = Linker.nativeLinker();
