@@ -167,9 +167,9 @@ final class HttpHead {
     spans[at + 3] = end;
   }
 
-  /** Optional white space around a field value: space and tab. */
-  private static boolean isWhiteSpace(byte b) {
-    return b == ' ' || b == '\t';
+  /** Optional white space (around a field value and a list element): space and tab. */
+  private static boolean isWhiteSpace(int c) {
+    return c == ' ' || c == '\t';
   }
 
   /** True for the characters of an RFC 9110 token. */
@@ -250,7 +250,7 @@ final class HttpHead {
     return false;
   }
 
-  /** True if one of the comma-separated elements of {@code value}, trimmed, is {@code token}. */
+  /** True if an element of the comma-separated {@code value}, without OWS, is {@code token}. */
   private static boolean lists(String value, String token) {
     int from = 0;
     int length = value.length();
@@ -259,10 +259,10 @@ final class HttpHead {
       int to = comma < 0 ? length : comma;
       int start = from;
       int end = to;
-      while (start < end && Character.isWhitespace(value.charAt(start))) {
+      while (start < end && isWhiteSpace(value.charAt(start))) {
         start++;
       }
-      while (end > start && Character.isWhitespace(value.charAt(end - 1))) {
+      while (end > start && isWhiteSpace(value.charAt(end - 1))) {
         end--;
       }
       if (end - start == token.length()
