@@ -27,7 +27,13 @@ import java.util.regex.Pattern;
  * @param segments {@code route} split at {@code /}, without the empty first one
  */
 record CanonicalPath(String path, String route, List<String> segments) {
-  private static final Pattern VERSION = Pattern.compile("v[0-9]+(\\.[0-9]+){0,2}");
+  /**
+   * A version prefix as the backends' routers match it: the Engine's {@code /v{version:[0-9.]+}}
+   * and Podman's {@code /v{version:[0-9][0-9A-Za-z.-]*}}. Whatever they route as a version is
+   * removed here too, or {@code /v1.41.0.0/session} would reach the Engine's {@code /session} under
+   * a name that rules do not see.
+   */
+  private static final Pattern VERSION = Pattern.compile("v(?:[0-9.]+|[0-9][0-9A-Za-z.-]*)");
 
   /**
    * Canonicalizes the request target {@code target} (the second word of the request line).

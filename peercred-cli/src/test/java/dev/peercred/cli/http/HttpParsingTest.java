@@ -35,6 +35,13 @@ class HttpParsingTest {
     assertEquals("/v1.41/containers/json", CanonicalPath.of("/v1.41/containers/json").path());
     assertEquals("/containers/json", CanonicalPath.of("/v4.0.0/libpod/containers/json").route());
     assertEquals("/containers/json", CanonicalPath.of("/libpod/containers/json").route());
+    // what the Engine's router takes for a version ([0-9.]+), and Podman's ([0-9][0-9A-Za-z.-]*)
+    assertEquals("/containers/json", CanonicalPath.of("/v1.41.0.0/containers/json").route());
+    assertEquals("/containers/json", CanonicalPath.of("/v1.41./containers/json").route());
+    assertEquals("/containers/json", CanonicalPath.of("/v.1/containers/json").route());
+    assertEquals(
+        "/containers/json", CanonicalPath.of("/v4.0.0-rc1/libpod/containers/json").route());
+    assertEquals("/vx/containers/json", CanonicalPath.of("/vx/containers/json").route());
     assertEquals("/containers/json", CanonicalPath.of("/contain%65rs/json").route());
     assertEquals("/_ping", CanonicalPath.of("/_ping").route());
     assertEquals(List.of(), CanonicalPath.of("/").segments());

@@ -78,8 +78,13 @@ class HttpRulesTest {
     assertTrue(decide(rules, "POST /containers/create").decision().allowed());
     assertFalse(decide(rules, "POST /session").decision().allowed());
     assertFalse(decide(rules, "POST /v1.43/grpc").decision().allowed());
+    // every version prefix the Engine and Podman route, not only the usual v1.43
+    assertFalse(decide(rules, "POST /v1.43.0.0/session").decision().allowed());
+    assertFalse(decide(rules, "POST /v1.43./session").decision().allowed());
+    assertFalse(decide(rules, "POST /v4.0.0-dev/libpod/grpc").decision().allowed());
     String wildcard = "allow uid " + me + " http * /**\n";
     assertFalse(decide(wildcard, "POST /session").decision().allowed());
+    assertFalse(decide(wildcard, "POST /v1.43.0.0/session").decision().allowed());
     String named = "allow uid " + me + " http POST /session\n";
     assertTrue(decide(named, "POST /session").decision().allowed());
   }
