@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 
@@ -66,6 +67,25 @@ final class Cli {
    */
   static List<String> asUser(long uid, long gid) {
     return Users.as(uid, gid);
+  }
+
+  /**
+   * Sends one request with {@code curl} to the HTTP server on {@code socket} as {@code uid}, with
+   * the curl options {@code extra}; returns the status code, a space and the body.
+   */
+  static String curlStatusAndBody(
+      Path socket, long uid, String method, String path, String... extra) throws Exception {
+    assumeInstalled("curl");
+    List<String> command = new ArrayList<>(asUser(uid, uid));
+    command.addAll(
+        List.of(
+            "curl", "-sS", "-X", method, "--unix-socket", socket.toString(), "-w", "%{http_code}"));
+    command.addAll(List.of(extra));
+    command.add("http://docker" + path);
+    Result result = run(command, Duration.ofSeconds(60));
+    org.junit.jupiter.api.Assertions.assertEquals(0, result.exitCode(), result.stderr());
+    String out = result.out();
+    return out.substring(out.length() - 3) + " " + out.substring(0, out.length() - 3);
   }
 
   /** The outcome of a finished process; {@link #toString()} shows everything about it. */

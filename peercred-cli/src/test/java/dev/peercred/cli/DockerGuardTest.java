@@ -197,26 +197,6 @@ class DockerGuardTest {
     return Cli.run(shell, COMMAND);
   }
 
-  /**
-   * Sends one request with {@code curl} to {@code socket} as {@code uid}; returns the status, a
-   * space and the body.
-   */
-  private static String curl(Path socket, long uid, String method, String path) throws Exception {
-    Cli.assumeInstalled("curl");
-    List<String> command = new ArrayList<>();
-    if (uid != 0) {
-      command.addAll(Cli.asUser(uid, uid));
-    }
-    command.addAll(
-        List.of(
-            "curl", "-sS", "-X", method, "--unix-socket", socket.toString(), "-w", "%{http_code}"));
-    command.add("http://docker" + path);
-    Cli.Result result = Cli.run(command, COMMAND);
-    assertEquals(0, result.exitCode(), result.stderr());
-    String out = result.out();
-    return out.substring(out.length() - 3) + " " + out.substring(0, out.length() - 3);
-  }
-
   private static String quote(Path path) {
     return "'" + path.toString().replace("'", "'\\''") + "'";
   }
@@ -292,14 +272,14 @@ class DockerGuardTest {
   @Test
   void everyVersionPrefixTheEngineRoutesIsRemovedBeforeMatching() throws Exception {
     // The Engine routes /v{version:[0-9.]+}/...: a four-part version reaches the same endpoint.
-    String direct = curl(engine, 0, "GET", "/v1.41.0.0/containers/json");
+    String direct = Cli.curlStatusAndBody(engine, 0, "GET", "/v1.41.0.0/containers/json");
     assertTrue(direct.startsWith("200 ["), direct);
-    String listed = curl(guard, 65534, "GET", "/v1.41.0.0/containers/json");
+    String listed = Cli.curlStatusAndBody(guard, 65534, "GET", "/v1.41.0.0/containers/json");
     assertTrue(listed.startsWith("200 ["), listed);
-    String created = curl(guard, 65534, "POST", "/v1.41.0.0/containers/create");
+    String created = Cli.curlStatusAndBody(guard, 65534, "POST", "/v1.41.0.0/containers/create");
     assertTrue(created.startsWith("403 "), created);
     // /session needs a rule that names it, whatever prefix comes before it: 'allow uid 0' is not
-    String session = curl(guard, 0, "POST", "/v1.41.0.0/session");
+    String session = Cli.curlStatusAndBody(guard, 0, "POST", "/v1.41.0.0/session");
     assertTrue(
         session.startsWith("403 {\"message\":\"peercred: uid 0 may not POST /session ("), session);
   }

@@ -99,26 +99,7 @@ class HttpGuardTest {
 
   /** curl as {@code uid}: the status code, then the body. */
   private String curl(long uid, String method, String path, String... extra) throws Exception {
-    Cli.assumeInstalled("curl");
-    List<String> command = new ArrayList<>(Cli.asUser(uid, uid));
-    command.addAll(
-        List.of(
-            "curl",
-            "-sS",
-            "-X",
-            method,
-            "--unix-socket",
-            proxySocket.toString(),
-            "-w",
-            "%{http_code}",
-            "-o",
-            "-"));
-    command.addAll(List.of(extra));
-    command.add("http://docker" + path);
-    Cli.Result result = Cli.run(command, Duration.ofSeconds(60));
-    assertEquals(0, result.exitCode(), result.stderr());
-    String out = result.out();
-    return out.substring(out.length() - 3) + " " + out.substring(0, out.length() - 3);
+    return Cli.curlStatusAndBody(proxySocket, uid, method, path, extra);
   }
 
   @Test
