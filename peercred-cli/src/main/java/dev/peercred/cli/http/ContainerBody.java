@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * What a Docker {@code POST /containers/create} body asks of the host, read with a real JSON
@@ -99,11 +100,18 @@ final class ContainerBody {
         access.add(at + list);
       }
     }
+    if (!array(hostConfig, "VolumesFrom", at).isEmpty()) {
+      access.add(at + "VolumesFrom"); // another container's mounts, binds included
+    }
+    String cgroupParent = string(hostConfig, "CgroupParent", at);
+    if (cgroupParent != null && !cgroupParent.isEmpty()) {
+      access.add(at + "CgroupParent"); // a cgroup of the host's choosing, outside docker's
+    }
     for (String mode :
         List.of("NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode", "CgroupnsMode")) {
       String value = string(hostConfig, mode, at);
-      if (value != null && value.equalsIgnoreCase("host")) {
-        access.add(at + mode + "=host");
+      if (value != null && joinsNamespace(value)) {
+        access.add(at + mode + "=" + value);
       }
     }
     for (String paths : List.of("MaskedPaths", "ReadonlyPaths")) {
@@ -115,8 +123,7 @@ final class ContainerBody {
       if (!(option instanceof String text)) {
         throw new UnreadableException("HostConfig.SecurityOpt holds a value that is not a string");
       }
-      String lower = text.toLowerCase(Locale.ROOT);
-      if (lower.contains("unconfined") || lower.replace(':', '=').equals("label=disable")) {
+      if (!NO_NEW_PRIVILEGES.matcher(text).matches()) {
         access.add("HostConfig.SecurityOpt " + text);
       }
     }
@@ -125,6 +132,25 @@ final class ContainerBody {
       mount(mounts.get(i), "HostConfig.Mounts[" + i + "]", access);
     }
     return access;
+  }
+
+  /**
+   * The one security option that only narrows what a container may do; every other one (a seccomp
+   * profile, an AppArmor profile, an SELinux label such as {@code label=type:spc_t}, {@code
+   * disable}, {@code writable-cgroups=true}) can widen it. The Engine reads the key as written and
+   * the value with Go's {@code strconv.ParseBool}.
+   */
+  private static final Pattern NO_NEW_PRIVILEGES =
+      Pattern.compile("no-new-privileges(?:[=:](?:1|t|T|TRUE|true|True|0|f|F|FALSE|false|False))?");
+
+  /**
+   * Whether a namespace mode leaves the container's own namespace: {@code host}, another
+   * container's ({@code container:ID}, which may itself be the host's) or a path (Podman's {@code
+   * ns:/proc/1/ns/net}).
+   */
+  private static boolean joinsNamespace(String mode) {
+    String lower = mode.toLowerCase(Locale.ROOT);
+    return lower.equals("host") || lower.startsWith("container:") || lower.startsWith("ns:");
   }
 
   private static void mount(Object mount, String at, List<String> access)

@@ -237,6 +237,38 @@ class HttpParsingTest {
     assertEquals(
         List.of("HostConfig.SecurityOpt seccomp=unconfined"),
         access("{\"HostConfig\":{\"SecurityOpt\":[\"seccomp=unconfined\"]}}"));
+    assertEquals(
+        List.of(),
+        access(
+            "{\"HostConfig\":{\"SecurityOpt\":[\"no-new-privileges\",\"no-new-privileges=true\","
+                + "\"no-new-privileges:false\"],\"CgroupParent\":\"\",\"VolumesFrom\":[],"
+                + "\"NetworkMode\":\"none\",\"IpcMode\":\"shareable\"}}"));
+    for (String option :
+        List.of(
+            "label=type:spc_t",
+            "label:disable",
+            "disable",
+            "apparmor=unconfined",
+            "seccomp={\\\"defaultAction\\\":\\\"SCMP_ACT_ALLOW\\\"}",
+            "systempaths=unconfined",
+            "writable-cgroups=true",
+            "no-new-privileges=maybe",
+            "No-New-Privileges")) {
+      List<String> flagged = access("{\"HostConfig\":{\"SecurityOpt\":[\"" + option + "\"]}}");
+      assertEquals(1, flagged.size(), option);
+      assertTrue(flagged.get(0).startsWith("HostConfig.SecurityOpt "), flagged.get(0));
+    }
+    assertEquals(
+        List.of(
+            "HostConfig.VolumesFrom",
+            "HostConfig.CgroupParent",
+            "HostConfig.NetworkMode=container:web",
+            "HostConfig.PidMode=ns:/proc/1/ns/pid",
+            "HostConfig.IpcMode=HOST"),
+        access(
+            "{\"HostConfig\":{\"VolumesFrom\":[\"web:ro\"],\"CgroupParent\":\"/\","
+                + "\"NetworkMode\":\"container:web\",\"PidMode\":\"ns:/proc/1/ns/pid\","
+                + "\"IpcMode\":\"HOST\"}}"));
     for (String unreadable :
         List.of(
             "",
