@@ -15,7 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Runs every reference server, one at a time as a process of its own, under the same load, then the
@@ -73,27 +75,104 @@ public final class Runner {
       Path work,
       String command) {}
 
+  static final String USAGE =
+      """
+      usage: ./peercred-benchmarks/run.sh [--option value]...
+        --servers LIST    which echo servers, in order (default %s)
+        --seconds S       length of each scenario, after a warm-up (default 5)
+        --rounds N        how many times each server runs every scenario (default 1)
+        --held N          connections held open for the memory scenario, 0 for none (default 19000)
+        --jmh BOOL        run the JMH benchmarks too (default true)
+        --jmh-args ARGS   arguments for JMH (default "-f 1 -wi 3 -w 1s -i 5 -r 1s")
+        --out FILE        the report to write (default docs/benchmarks.md)
+        --work DIR        where servers are built and logs go
+        --command TEXT    the command line the report names
+      """
+          .formatted(String.join(",", ALL_SERVERS));
+
   public static void main(String[] args) throws Exception {
-    Map<String, String> options = new LinkedHashMap<>();
-    for (int i = 0; i + 1 < args.length; i += 2) {
-      if (!args[i].startsWith("--")) {
-        throw new IllegalArgumentException("expected --option value, got " + args[i]);
-      }
-      options.put(args[i].substring(2), args[i + 1]);
+    Settings settings;
+    try {
+      settings = settings(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("run.sh: " + e.getMessage());
+      System.err.print(USAGE);
+      System.exit(2);
+      return;
     }
-    Settings settings =
-        new Settings(
-            List.of(options.getOrDefault("servers", String.join(",", ALL_SERVERS)).split(",")),
-            Double.parseDouble(options.getOrDefault("seconds", "5")),
-            Integer.parseInt(options.getOrDefault("held", "19000")),
-            Integer.parseInt(options.getOrDefault("rounds", "1")),
-            Boolean.parseBoolean(options.getOrDefault("jmh", "true")),
-            options.getOrDefault("jmh-args", "-f 1 -wi 3 -w 1s -i 5 -r 1s"),
-            Path.of(options.getOrDefault("out", "docs/benchmarks.md")),
-            Path.of(options.getOrDefault("work", "target")),
-            options.getOrDefault("command", "Runner " + String.join(" ", args)));
+    if (settings == null) {
+      System.out.print(USAGE);
+      return;
+    }
     String markdown = run(settings);
     System.out.println(markdown);
+  }
+
+  private static final Set<String> OPTIONS =
+      Set.of("servers", "seconds", "rounds", "held", "jmh", "jmh-args", "out", "work", "command");
+
+  /**
+   * The settings {@code args} give; null if they ask for help.
+   *
+   * @throws IllegalArgumentException naming the argument that is wrong
+   */
+  static Settings settings(String... args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--help") || args[i].equals("-h")) {
+        return null;
+      }
+      String name = args[i].startsWith("--") ? args[i].substring(2) : null;
+      if (name == null || !OPTIONS.contains(name)) {
+        throw new IllegalArgumentException("unknown option " + args[i]);
+      }
+      if (i + 1 == args.length) {
+        throw new IllegalArgumentException(args[i] + " needs a value");
+      }
+      options.put(name, args[i + 1]);
+    }
+    List<String> servers =
+        List.of(options.getOrDefault("servers", String.join(",", ALL_SERVERS)).split(","));
+    for (String server : servers) {
+      if (!ALL_SERVERS.contains(server)) {
+        throw new IllegalArgumentException(
+            "--servers: unknown server \"" + server + "\" (known: " + ALL_SERVERS + ")");
+      }
+    }
+    String jmh = options.getOrDefault("jmh", "true");
+    if (!jmh.equals("true") && !jmh.equals("false")) {
+      throw new IllegalArgumentException("--jmh: expected true or false, got \"" + jmh + "\"");
+    }
+    return new Settings(
+        servers,
+        number(options, "seconds", "5", Double::parseDouble, 0.1),
+        number(options, "held", "19000", Integer::parseInt, 0),
+        number(options, "rounds", "1", Integer::parseInt, 1),
+        Boolean.parseBoolean(jmh),
+        options.getOrDefault("jmh-args", "-f 1 -wi 3 -w 1s -i 5 -r 1s"),
+        Path.of(options.getOrDefault("out", "docs/benchmarks.md")),
+        Path.of(options.getOrDefault("work", "target")),
+        options.getOrDefault("command", "Runner " + String.join(" ", args)));
+  }
+
+  private static <T extends Number> T number(
+      Map<String, String> options,
+      String name,
+      String fallback,
+      Function<String, T> parse,
+      double least) {
+    String text = options.getOrDefault(name, fallback);
+    T value;
+    try {
+      value = parse.apply(text);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--" + name + ": not a number: \"" + text + "\"");
+    }
+    if (!(value.doubleValue() >= least)) {
+      throw new IllegalArgumentException(
+          "--" + name + ": must be at least " + least + ", got " + text);
+    }
+    return value;
   }
 
   /** Runs the whole benchmark and writes the Markdown report; returns it. */
@@ -227,6 +306,9 @@ public final class Runner {
     return binary;
   }
 
+  /** The load before the idle RSS is read: the same whatever the scenarios' length. */
+  static final long HELD_WARM_UP_NANOS = 200_000_000L;
+
   /** Starts one server, runs every scenario against it, stops it. */
   static Result measure(String server, Path binary, Settings s) throws Exception {
     Path socket = s.work().resolve("bench-" + server + ".sock").toAbsolutePath();
@@ -242,11 +324,17 @@ public final class Runner {
     try (ServerProcess p = new ServerProcess(server, process, socket)) {
       p.awaitReady();
       long scenario = (long) (s.seconds() * 1e9);
-      long warm = Math.max(scenario / 2, 200_000_000L);
+      // Held connections first, after a short warm-up of the same length in every run: what a
+      // JVM server's RSS grows by depends on how much heap the load before it made G1 touch, so
+      // the held figure is taken before the scenarios (whose length --seconds sets) run.
+      Load.connects(socket, CLIENTS, HELD_WARM_UP_NANOS);
+      Load.pingPong(socket, CLIENTS, HELD_WARM_UP_NANOS);
+      double idleRss = p.rssMiB();
+      Held h = s.held() > 0 ? held(server, p, socket, s, scenario, idleRss) : Held.NONE;
       // Warm-up: let the JIT compile both paths.
+      long warm = Math.max(scenario / 2, HELD_WARM_UP_NANOS);
       Load.connects(socket, CLIENTS, warm);
       Load.pingPong(socket, CLIENTS, warm);
-      double idleRss = p.rssMiB();
 
       long cpu = p.cpuNanos();
       long t0 = System.nanoTime();
@@ -263,55 +351,6 @@ public final class Runner {
       double mb = transfer[0] / 1e6;
       double cpuPerMb = (p.cpuNanos() - cpu) / 1e6 / mb;
 
-      double heldRss = Double.NaN;
-      double heldHeap = Double.NaN;
-      double kibPerHeld = Double.NaN;
-      double heldCpuPerRoundTrip = Double.NaN;
-      long[] heldLatencies = new long[0];
-      int held = 0;
-      if (s.held() > 0) {
-        int descriptors = p.descriptors();
-        List<Process> holders = new ArrayList<>();
-        try {
-          for (int left = s.held(), i = 0; left > 0; left -= PER_HOLDER, i++) {
-            holders.add(
-                new ProcessBuilder(
-                        javaCommand(
-                            Holder.class.getName(),
-                            socket.toString(),
-                            Integer.toString(Math.min(left, PER_HOLDER))))
-                    .redirectError(s.work().resolve("bench-holder-" + i + ".log").toFile())
-                    .start());
-          }
-          for (Process holder : holders) {
-            BufferedReader out =
-                new BufferedReader(
-                    new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
-            String line = out.readLine();
-            if (line == null || !line.startsWith("held ")) {
-              throw new IOException(server + ": holder failed: " + line);
-            }
-            held += Integer.parseInt(line.substring(5).strip());
-          }
-          Thread.sleep(500); // let the server settle
-          heldRss = p.rssMiB();
-          kibPerHeld = (heldRss - idleRss) * 1024 / held;
-          heldHeap = p.heapMiB();
-          cpu = p.cpuNanos();
-          heldLatencies = Load.pingPong(socket, CLIENTS, scenario);
-          heldCpuPerRoundTrip = (p.cpuNanos() - cpu) / 1e3 / heldLatencies.length;
-        } finally {
-          for (Process holder : holders) {
-            holder.getOutputStream().close();
-          }
-          for (Process holder : holders) {
-            if (!holder.waitFor(30, TimeUnit.SECONDS)) {
-              holder.destroyForcibly();
-            }
-          }
-        }
-        p.awaitDescriptors(descriptors, held);
-      }
       return new Result(
           server,
           connects / elapsed,
@@ -322,14 +361,79 @@ public final class Runner {
           mb / (transfer[1] / 1e9),
           cpuPerMb,
           idleRss,
-          heldRss,
-          heldHeap,
-          held,
-          kibPerHeld,
-          percentile(heldLatencies, 0.50),
-          percentile(heldLatencies, 0.99),
-          heldCpuPerRoundTrip);
+          h.rssMiB(),
+          h.heapMiB(),
+          h.connections(),
+          h.kibPerConnection(),
+          percentile(h.latencies(), 0.50),
+          percentile(h.latencies(), 0.99),
+          h.cpuPerRoundTripMicros());
     }
+  }
+
+  /** What the server held with {@code connections} open, and its ping-pong meanwhile. */
+  record Held(
+      int connections,
+      double rssMiB,
+      double heapMiB,
+      double kibPerConnection,
+      long[] latencies,
+      double cpuPerRoundTripMicros) {
+    static final Held NONE =
+        new Held(0, Double.NaN, Double.NaN, Double.NaN, new long[0], Double.NaN);
+  }
+
+  /**
+   * Opens {@code s.held()} connections from holder processes, reads the server's RSS and heap, runs
+   * the ping-pong beside them, closes them and waits for every descriptor to come back.
+   */
+  static Held held(
+      String server, ServerProcess p, Path socket, Settings s, long scenario, double idleRss)
+      throws Exception {
+    int descriptors = p.descriptors();
+    int held = 0;
+    Held result;
+    List<Process> holders = new ArrayList<>();
+    try {
+      for (int left = s.held(), i = 0; left > 0; left -= PER_HOLDER, i++) {
+        holders.add(
+            new ProcessBuilder(
+                    javaCommand(
+                        Holder.class.getName(),
+                        socket.toString(),
+                        Integer.toString(Math.min(left, PER_HOLDER))))
+                .redirectError(s.work().resolve("bench-holder-" + i + ".log").toFile())
+                .start());
+      }
+      for (Process holder : holders) {
+        BufferedReader out =
+            new BufferedReader(
+                new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("held ")) {
+          throw new IOException(server + ": holder failed: " + line);
+        }
+        held += Integer.parseInt(line.substring(5).strip());
+      }
+      Thread.sleep(500); // let the server settle
+      double rss = p.rssMiB();
+      double heap = p.heapMiB();
+      long cpu = p.cpuNanos();
+      long[] latencies = Load.pingPong(socket, CLIENTS, scenario);
+      double cpuPerRoundTrip = (p.cpuNanos() - cpu) / 1e3 / latencies.length;
+      result = new Held(held, rss, heap, (rss - idleRss) * 1024 / held, latencies, cpuPerRoundTrip);
+    } finally {
+      for (Process holder : holders) {
+        holder.getOutputStream().close();
+      }
+      for (Process holder : holders) {
+        if (!holder.waitFor(30, TimeUnit.SECONDS)) {
+          holder.destroyForcibly();
+        }
+      }
+    }
+    p.awaitDescriptors(descriptors, held);
+    return result;
   }
 
   static double percentile(long[] sorted, double p) {
