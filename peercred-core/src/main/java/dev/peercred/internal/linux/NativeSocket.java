@@ -33,8 +33,9 @@ public final class NativeSocket {
   private final Fd descriptor;
 
   /**
-   * Whether reads on this socket have lately found data by retrying briefly instead of parking (see
-   * {@link Spin}). A heuristic only: updated without synchronization, a lost update is harmless.
+   * Whether reads (or, on a listening socket, accepts) have lately succeeded by retrying briefly
+   * instead of parking (see {@link Spin}). A heuristic only: updated without synchronization, a
+   * lost update is harmless.
    */
   private int spinCredit = Spin.MAX_CREDIT / 2;
 
@@ -204,13 +205,11 @@ public final class NativeSocket {
    */
   public int accept(byte[] address, int[] length) throws IOException {
     while (true) {
-      length[0] = address.length;
-      int rc;
-      int fd = acquire();
-      try {
-        rc = LibC.accept4(fd, address, length, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
-      } finally {
-        release();
+      int rc = accept4(address, length);
+      if (rc == -Errno.EAGAIN) {
+        // A server under load has the next connection in its backlog within microseconds;
+        // retrying saves the park, the poller's wake-up and the hand-off back to this thread.
+        rc = (int) spin(() -> accept4(address, length), NO_DEADLINE);
       }
       if (rc >= 0) {
         return rc;
@@ -221,6 +220,16 @@ public final class NativeSocket {
         case Errno.EINTR, Errno.ECONNABORTED -> {}
         default -> throw Errno.socketException("accept4", -rc, "fd=" + fd);
       }
+    }
+  }
+
+  private int accept4(byte[] address, int[] length) throws ClosedChannelException {
+    length[0] = address.length;
+    int fd = acquire();
+    try {
+      return LibC.accept4(fd, address, length, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+    } finally {
+      release();
     }
   }
 
@@ -237,7 +246,7 @@ public final class NativeSocket {
     while (true) {
       long n = recv(buffer, length);
       if (n == -Errno.EAGAIN) {
-        n = spinRecv(buffer, length, deadline);
+        n = spin(() -> recv(buffer, length), deadline);
       }
       if (n > 0) {
         return (int) n;
@@ -265,13 +274,20 @@ public final class NativeSocket {
     }
   }
 
+  /** One non-blocking try of a read or an accept: its result, {@code -EAGAIN} if it would block. */
+  @FunctionalInterface
+  private interface Attempt {
+    long attempt() throws IOException;
+  }
+
   /**
-   * After a read found nothing: retries for a few microseconds if this socket's recent history says
-   * it pays and no other thread is spinning (see {@link Spin}), yielding between tries.
+   * After an attempt found nothing: retries it for a few microseconds if this socket's recent
+   * history says it pays and no other thread is spinning (see {@link Spin}), yielding between
+   * tries.
    *
-   * @return the last {@code recv} result; {@code -EAGAIN} if the caller should park
+   * @return the last attempt's result; {@code -EAGAIN} if the caller should park
    */
-  private long spinRecv(MemorySegment buffer, long length, long deadline) throws IOException {
+  private long spin(Attempt attempt, long deadline) throws IOException {
     if (spinCredit <= 0 && ++waitsWithoutSpin < Spin.PROBE_INTERVAL) {
       return -Errno.EAGAIN;
     }
@@ -290,7 +306,7 @@ public final class NativeSocket {
         if (isClosed()) {
           throw new AsynchronousCloseException();
         }
-        n = recv(buffer, length);
+        n = attempt.attempt();
       } while (n == -Errno.EAGAIN && System.nanoTime() - end < 0);
     } finally {
       Spin.end();

@@ -6,12 +6,13 @@ import java.lang.invoke.MethodHandle;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * When a read finds nothing, whether to retry for a few microseconds before parking.
+ * When a read or an accept finds nothing, whether to retry for a few microseconds before parking.
  *
  * <p>Parking costs a poller wake-up and a scheduler hand-off (tens of microseconds on a busy
- * machine); a request-reply peer often answers sooner than that. So a reader that got {@code
- * EAGAIN} may retry for at most {@link #BUDGET_NANOS}, yielding between tries so that other virtual
- * threads on its carrier still run. The retry is bounded and adaptive:
+ * machine); a request-reply peer often answers sooner than that, and a busy listener has its next
+ * connection sooner still. So a reader (or an accept loop) that got {@code EAGAIN} may retry for at
+ * most {@link #BUDGET_NANOS}, yielding between tries so that other virtual threads on its carrier
+ * (the handlers an accept loop just started) still run. The retry is bounded and adaptive:
  *
  * <ul>
  *   <li>at most {@link #MAX_SPINNERS} threads in the process spin at a time (two on a 2-core
