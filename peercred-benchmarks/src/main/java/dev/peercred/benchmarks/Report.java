@@ -123,8 +123,9 @@ final class Report {
             + Runner.BIG_LINE
             + "-byte lines while a second thread reads the echo and checks that every line came"
             + " back,\n"
-            + "in order, with its prefix (the run fails otherwise). Held, first of all, after"
-            + " 0.2 s each of\n"
+            + "in order, with its prefix (the run fails otherwise). Held, first of all, after "
+            + Runner.HELD_WARM_UP_NANOS / 1e9
+            + " s each of\n"
             + "connects and ping-pong (so that what came before is the same in every run):"
             + " RSS idle is\n"
             + "read, two client processes open the idle connections (one round trip each),"

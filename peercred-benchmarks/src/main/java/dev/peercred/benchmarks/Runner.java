@@ -332,7 +332,7 @@ public final class Runner {
       double idleRss = p.rssMiB();
       Held h = s.held() > 0 ? held(server, p, socket, s, scenario, idleRss) : Held.NONE;
       // Warm-up: let the JIT compile both paths.
-      long warm = Math.max(scenario / 2, HELD_WARM_UP_NANOS);
+      long warm = Math.max(scenario / 2, 200_000_000L);
       Load.connects(socket, CLIENTS, warm);
       Load.pingPong(socket, CLIENTS, warm);
 

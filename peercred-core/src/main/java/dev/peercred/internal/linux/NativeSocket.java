@@ -206,7 +206,7 @@ public final class NativeSocket {
   public int accept(byte[] address, int[] length) throws IOException {
     while (true) {
       int rc = accept4(address, length);
-      if (rc == -Errno.EAGAIN) {
+      if (rc == -Errno.EAGAIN && spinPays()) {
         // A server under load has the next connection in its backlog within microseconds;
         // retrying saves the park, the poller's wake-up and the hand-off back to this thread.
         rc = (int) spin(() -> accept4(address, length), NO_DEADLINE);
@@ -245,7 +245,7 @@ public final class NativeSocket {
     long deadline = deadline(timeoutNanos);
     while (true) {
       long n = recv(buffer, length);
-      if (n == -Errno.EAGAIN) {
+      if (n == -Errno.EAGAIN && spinPays()) {
         n = spin(() -> recv(buffer, length), deadline);
       }
       if (n > 0) {
@@ -281,16 +281,21 @@ public final class NativeSocket {
   }
 
   /**
-   * After an attempt found nothing: retries it for a few microseconds if this socket's recent
-   * history says it pays and no other thread is spinning (see {@link Spin}), yielding between
-   * tries.
+   * After an attempt found nothing: whether this socket's recent history says a brief retry pays
+   * (see {@link Spin}). Checked before {@link #spin}, so a socket that parks at once builds no
+   * attempt to retry.
+   */
+  private boolean spinPays() {
+    return spinCredit > 0 || ++waitsWithoutSpin >= Spin.PROBE_INTERVAL;
+  }
+
+  /**
+   * Retries {@code attempt} if no other thread is spinning (see {@link Spin}), yielding between
+   * tries, until it succeeds or the spin budget (or {@code deadline}) runs out.
    *
    * @return the last attempt's result; {@code -EAGAIN} if the caller should park
    */
   private long spin(Attempt attempt, long deadline) throws IOException {
-    if (spinCredit <= 0 && ++waitsWithoutSpin < Spin.PROBE_INTERVAL) {
-      return -Errno.EAGAIN;
-    }
     if (!Spin.tryStart()) {
       return -Errno.EAGAIN;
     }
