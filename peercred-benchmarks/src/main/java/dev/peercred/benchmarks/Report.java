@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
@@ -58,10 +59,18 @@ final class Report {
             + "language of the package peercred started from). Every server is the\n"
             + "same echo server: it reads the peer's credentials, answers only its own uid, and"
             + " sends each\n"
-            + "line back with `> ` in front. Each runs as a process of its own, one at a time,"
-            + " under the\n"
-            + "same load from one client process (JDK `SocketChannel`s, blocking, on platform"
-            + " threads).\n\n");
+            + "line back with `> ` in front. Each runs as a process of its own, all of them at"
+            + " once, under\n"
+            + "the same load from one client process (JDK `SocketChannel`s, blocking, on platform"
+            + " threads),\n"
+            + "which serves them in turns: every scenario is cut into slices of "
+            + Runner.SLICE_NANOS / 1e9
+            + " s that go to each\n"
+            + "server in turn, so that all of them meet the machine as it is in the same seconds"
+            + " (on a\n"
+            + "shared VM its speed swings from one second to the next). Compare within a run:"
+            + " the ratios\n"
+            + "hold from one run to the next better than the absolute figures.\n\n");
     md.append("## Conditions\n\n");
     md.append("| | |\n|---|---|\n");
     md.append("| date | ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(" |\n");
@@ -79,7 +88,9 @@ final class Report {
         .append(" |\n");
     md.append("| scenario length | ")
         .append(s.seconds())
-        .append(" s each, after a warm-up; ")
+        .append(" s per server each, in turns of ")
+        .append(Runner.SLICE_NANOS / 1e9)
+        .append(" s, after a warm-up; ")
         .append(s.rounds())
         .append(s.rounds() == 1 ? " round" : " rounds (medians shown)")
         .append(" |\n");
@@ -136,17 +147,28 @@ final class Report {
             + " holders exit,\n"
             + "the run fails unless the server is back to the descriptors it had before"
             + " (`/proc/PID/fd`).\n"
-            + "Then the warm-up (half a scenario of each) and the other scenarios. CPU is the"
-            + " server's"
-            + " utime+stime from\n"
-            + "`/proc/PID/stat` (10 ms ticks) over the scenario, divided by the operations"
-            + " done.\n\n");
+            + "The held scenario runs server after server, the others idle meanwhile. Then"
+            + " each server's\n"
+            + "warm-up (half a scenario each of connects and ping-pong), and the other"
+            + " scenarios in turns.\n"
+            + "CPU is the server's utime+stime from `/proc/PID/stat` (10 ms ticks) over its"
+            + " slices, divided\n"
+            + "by the operations done.\n\n");
 
     List<Result> ours = results.get("peercred");
     if (ours != null) {
       md.append("## Targets\n\n");
       md.append(targets(results, jmh));
       md.append('\n');
+      if (s.rounds() > 1) {
+        md.append(
+            "Round by round, peercred's figure over the best peer's in the same round (higher is"
+                + " better for\n"
+                + "rates; for the ping-pong p50, lower is better), to show how far one round is"
+                + " from the next:\n\n");
+        md.append(rounds(results, s.rounds()));
+        md.append('\n');
+      }
     }
 
     if (!jmh.isEmpty()) {
@@ -219,7 +241,7 @@ final class Report {
     leadRow(md, results, "connect rate ≥ best peer", "/s", Result::connectsPerSecond);
     leadRow(md, results, "stream throughput ≥ best peer", " MB/s", Result::megabytesPerSecond);
     double kib = median(ours, Result::heldKiBPerConnection);
-    row(md, "≤ 6 KiB RSS per held connection", f(kib, 1) + " KiB", kib <= 6);
+    row(md, "≤ 6 KiB RSS per held connection", kib, f(kib, 1) + " KiB", kib <= 6);
     double p50 = median(ours, Result::p50Micros);
     double cp50 =
         results.containsKey("c") ? median(results.get("c"), Result::p50Micros) : Double.NaN;
@@ -228,25 +250,72 @@ final class Report {
     row(
         md,
         "ping-pong p50 ≤ 1.3× C",
+        p50 / cp50,
         f(p50 / cp50, 2) + "× C (" + f(p50, 1) + " vs " + f(cp50, 1) + " µs)",
         p50 <= 1.3 * cp50);
     row(
         md,
         "ping-pong p50 ≤ best Java peer",
+        p50 / bestJavaP50,
         f(p50, 1) + " vs " + f(bestJavaP50, 1) + " µs (" + bestJava + ")",
         p50 <= bestJavaP50);
     double heldP50 = median(ours, Result::heldP50Micros);
-    row(md, "ping-pong slowdown while held < 2×", f(heldP50 / p50, 2) + "×", heldP50 / p50 < 2);
+    row(
+        md,
+        "ping-pong slowdown while held < 2×",
+        heldP50 / p50,
+        f(heldP50 / p50, 2) + "×",
+        heldP50 / p50 < 2);
     double read = jmhScore(jmh, "peercredRead");
     double raw = jmhScore(jmh, "rawGetsockopt");
     if (!Double.isNaN(read) && !Double.isNaN(raw)) {
       row(
           md,
           "credential read ≤ 1.2× raw getsockopt",
+          read / raw,
           f(read / raw, 2) + "× (" + f(read, 0) + " vs " + f(raw, 0) + " ns)",
           read <= 1.2 * raw);
     }
     return md.toString();
+  }
+
+  /** Per round: peercred against the best peer of that round, for each target with a peer. */
+  static String rounds(Map<String, List<Result>> results, int rounds) {
+    StringBuilder md =
+        new StringBuilder(
+            "| round | connects/s ÷ best peer | stream MB/s ÷ best peer | p50 ÷ C | p50 ÷ best"
+                + " Java peer |\n|---|---:|---:|---:|---:|\n");
+    for (int i = 0; i < rounds; i++) {
+      Map<String, List<Result>> round = new LinkedHashMap<>();
+      for (var entry : results.entrySet()) {
+        if (entry.getValue().size() > i) {
+          round.put(entry.getKey(), List.of(entry.getValue().get(i)));
+        }
+      }
+      List<Result> ours = round.get("peercred");
+      md.append("| ").append(i + 1);
+      ratioCell(
+          md,
+          ours,
+          round.get(best(round, Result::connectsPerSecond, true, false)),
+          Result::connectsPerSecond);
+      ratioCell(
+          md,
+          ours,
+          round.get(best(round, Result::megabytesPerSecond, true, false)),
+          Result::megabytesPerSecond);
+      ratioCell(md, ours, round.get("c"), Result::p50Micros);
+      ratioCell(
+          md, ours, round.get(best(round, Result::p50Micros, false, true)), Result::p50Micros);
+      md.append(" |\n");
+    }
+    return md.toString();
+  }
+
+  private static void ratioCell(
+      StringBuilder md, List<Result> ours, List<Result> theirs, ToDoubleFunction<Result> metric) {
+    double ratio = median(ours, metric) / median(theirs, metric);
+    md.append(" | ").append(Double.isNaN(ratio) ? "–" : f(ratio, 2) + "×");
   }
 
   /** A target row: peercred's median of {@code metric} at least the best peer's. */
@@ -262,6 +331,7 @@ final class Report {
     row(
         md,
         target,
+        ours / theirs,
         f(ours, 0) + " vs " + f(theirs, 0) + unit + " (" + peer + "): " + f(ours / theirs, 2) + "×",
         ours >= theirs);
   }
@@ -275,13 +345,19 @@ final class Report {
     return Double.NaN;
   }
 
-  private static void row(StringBuilder md, String target, String measured, boolean met) {
+  /**
+   * A target row; {@code figure} is what decides it, and NaN if the run did not measure it (no held
+   * connections, no C server...), which the row says instead of "no".
+   */
+  private static void row(
+      StringBuilder md, String target, double figure, String measured, boolean met) {
+    boolean measuredHere = !Double.isNaN(figure);
     md.append("| ")
         .append(target)
         .append(" | ")
-        .append(measured)
+        .append(measuredHere ? measured : "not measured in this run")
         .append(" | ")
-        .append(met ? "yes" : "**no**")
+        .append(!measuredHere ? "–" : met ? "yes" : "**no**")
         .append(" |\n");
   }
 

@@ -20,8 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Runs every reference server, one at a time as a process of its own, under the same load, then the
- * JMH microbenchmarks, and writes the results as Markdown.
+ * Runs every reference server, each a process of its own and all at once, under the same load that
+ * serves them in turns (see {@link #SLICE_NANOS}), then the JMH microbenchmarks, and writes the
+ * results as Markdown.
  *
  * <pre>
  * Runner [--servers c,go,jdk,netty,junixsocket,peercred] [--seconds 5] [--held 19000] [--rounds 1]
@@ -79,7 +80,7 @@ public final class Runner {
       """
       usage: ./peercred-benchmarks/run.sh [--option value]...
         --servers LIST    which echo servers, in order (default %s)
-        --seconds S       length of each scenario, after a warm-up (default 5)
+        --seconds S       length of each scenario per server, after a warm-up (default 5)
         --rounds N        how many times each server runs every scenario (default 1)
         --held N          connections held open for the memory scenario, 0 for none (default 19000)
         --jmh BOOL        run the JMH benchmarks too (default true)
@@ -195,12 +196,26 @@ public final class Runner {
       }
       servers.add(server);
     }
+    Map<String, Path> fleet = new LinkedHashMap<>();
+    for (String server : servers) {
+      fleet.put(server, binaries.get(server));
+    }
     for (int round = 0; round < s.rounds(); round++) {
-      for (String server : servers) {
-        log("round " + (round + 1) + ": " + server);
-        results
-            .computeIfAbsent(server, k -> new ArrayList<>())
-            .add(measure(server, binaries.get(server), s));
+      log("round " + (round + 1));
+      for (Result r : round(fleet, s).values()) {
+        results.computeIfAbsent(r.server(), k -> new ArrayList<>()).add(r);
+        log(
+            "  "
+                + r.server()
+                + ": "
+                + f(r.connectsPerSecond(), 0)
+                + " connects/s, p50 "
+                + f(r.p50Micros(), 1)
+                + " µs, "
+                + f(r.megabytesPerSecond(), 0)
+                + " MB/s, "
+                + f(r.heldKiBPerConnection(), 1)
+                + " KiB per held connection");
       }
     }
     List<String[]> jmh = s.jmh() ? runJmh(s) : List.of();
@@ -309,66 +324,172 @@ public final class Runner {
   /** The load before the idle RSS is read: the same whatever the scenarios' length. */
   static final long HELD_WARM_UP_NANOS = 200_000_000L;
 
-  /** Starts one server, runs every scenario against it, stops it. */
+  /**
+   * How long each turn of a server is in a scenario: the servers take turns so that each meets the
+   * machine as it is in the same seconds (on a shared VM its speed swings from one second to the
+   * next, and a scenario run by one server after another measured that as much as the servers).
+   */
+  static final long SLICE_NANOS = 500_000_000L;
+
+  /** Runs one server alone through a whole round (see {@link #round}). */
   static Result measure(String server, Path binary, Settings s) throws Exception {
-    Path socket = s.work().resolve("bench-" + server + ".sock").toAbsolutePath();
+    Map<String, Path> one = new LinkedHashMap<>();
+    one.put(server, binary);
+    return round(one, s).get(server);
+  }
+
+  /**
+   * One round: starts every server (binary null for the Java ones), measures the held connections
+   * of each in turn, warms each up, then runs every scenario in slices that rotate among the
+   * servers, and stops them all. Returns each server's result, in the order given.
+   */
+  static Map<String, Result> round(Map<String, Path> servers, Settings s) throws Exception {
+    List<ServerProcess> fleet = new ArrayList<>();
+    try {
+      for (var server : servers.entrySet()) {
+        fleet.add(start(server.getKey(), server.getValue(), s));
+      }
+      for (ServerProcess p : fleet) {
+        p.awaitReady();
+      }
+      long scenario = (long) (s.seconds() * 1e9);
+      Map<ServerProcess, Double> idleRss = new LinkedHashMap<>();
+      Map<ServerProcess, Held> held = new LinkedHashMap<>();
+      for (ServerProcess p : fleet) {
+        // Held connections first, after a short warm-up of the same length in every run: what a
+        // JVM server's RSS grows by depends on how much heap the load before it made G1 touch,
+        // so the held figure is taken before the scenarios (whose length --seconds sets) run.
+        Load.connects(p.socket, CLIENTS, HELD_WARM_UP_NANOS);
+        Load.pingPong(p.socket, CLIENTS, HELD_WARM_UP_NANOS);
+        double idle = p.rssMiB();
+        idleRss.put(p, idle);
+        held.put(p, s.held() > 0 ? held(p, s, scenario, idle) : Held.NONE);
+      }
+      // Warm-up: let the JIT compile both paths.
+      long warm = Math.max(scenario / 2, 200_000_000L);
+      for (ServerProcess p : fleet) {
+        Load.connects(p.socket, CLIENTS, warm);
+        Load.pingPong(p.socket, CLIENTS, warm);
+      }
+      Map<ServerProcess, Tally> connects =
+          interleave(
+              fleet,
+              scenario,
+              (p, nanos) -> {
+                long t0 = System.nanoTime();
+                long n = Load.connects(p.socket, CLIENTS, nanos);
+                return new Tally(n, System.nanoTime() - t0, 0, new long[0]);
+              });
+      Map<ServerProcess, Tally> pingPong =
+          interleave(
+              fleet,
+              scenario,
+              (p, nanos) -> {
+                long[] latencies = Load.pingPong(p.socket, CLIENTS, nanos);
+                return new Tally(latencies.length, 0, 0, latencies);
+              });
+      Map<ServerProcess, Tally> stream =
+          interleave(
+              fleet,
+              scenario,
+              (p, nanos) -> {
+                long[] transfer = Load.throughput(p.socket, BIG_LINE, nanos);
+                return new Tally(transfer[0], transfer[1], 0, new long[0]);
+              });
+      Map<String, Result> results = new LinkedHashMap<>();
+      for (ServerProcess p : fleet) {
+        Tally c = connects.get(p);
+        Tally r = pingPong.get(p);
+        Tally t = stream.get(p);
+        Held h = held.get(p);
+        double mb = t.count() / 1e6;
+        results.put(
+            p.name,
+            new Result(
+                p.name,
+                c.count() / (c.nanos() / 1e9),
+                c.cpuNanos() / 1e3 / c.count(),
+                percentile(r.latencies(), 0.50),
+                percentile(r.latencies(), 0.99),
+                r.cpuNanos() / 1e3 / r.count(),
+                mb / (t.nanos() / 1e9),
+                t.cpuNanos() / 1e6 / mb,
+                idleRss.get(p),
+                h.rssMiB(),
+                h.heapMiB(),
+                h.connections(),
+                h.kibPerConnection(),
+                percentile(h.latencies(), 0.50),
+                percentile(h.latencies(), 0.99),
+                h.cpuPerRoundTripMicros()));
+      }
+      return results;
+    } finally {
+      for (ServerProcess p : fleet) {
+        p.close();
+      }
+    }
+  }
+
+  /** Starts the server {@code name}: the native {@code binary}, or the Java one if it is null. */
+  static ServerProcess start(String name, Path binary, Settings s) throws IOException {
+    Path socket = s.work().resolve("bench-" + name + ".sock").toAbsolutePath();
     Files.deleteIfExists(socket);
     List<String> command =
         binary != null
             ? List.of(binary.toString(), socket.toString())
-            : serverCommand(server, socket);
+            : serverCommand(name, socket);
     Process process =
         new ProcessBuilder(command)
-            .redirectError(s.work().resolve("bench-" + server + ".log").toFile())
+            .redirectError(s.work().resolve("bench-" + name + ".log").toFile())
             .start();
-    try (ServerProcess p = new ServerProcess(server, process, socket)) {
-      p.awaitReady();
-      long scenario = (long) (s.seconds() * 1e9);
-      // Held connections first, after a short warm-up of the same length in every run: what a
-      // JVM server's RSS grows by depends on how much heap the load before it made G1 touch, so
-      // the held figure is taken before the scenarios (whose length --seconds sets) run.
-      Load.connects(socket, CLIENTS, HELD_WARM_UP_NANOS);
-      Load.pingPong(socket, CLIENTS, HELD_WARM_UP_NANOS);
-      double idleRss = p.rssMiB();
-      Held h = s.held() > 0 ? held(server, p, socket, s, scenario, idleRss) : Held.NONE;
-      // Warm-up: let the JIT compile both paths.
-      long warm = Math.max(scenario / 2, 200_000_000L);
-      Load.connects(socket, CLIENTS, warm);
-      Load.pingPong(socket, CLIENTS, warm);
+    return new ServerProcess(name, process, socket);
+  }
 
-      long cpu = p.cpuNanos();
-      long t0 = System.nanoTime();
-      long connects = Load.connects(socket, CLIENTS, scenario);
-      double elapsed = (System.nanoTime() - t0) / 1e9;
-      double cpuPerConnect = (p.cpuNanos() - cpu) / 1e3 / connects;
-
-      cpu = p.cpuNanos();
-      long[] latencies = Load.pingPong(socket, CLIENTS, scenario);
-      double cpuPerRoundTrip = (p.cpuNanos() - cpu) / 1e3 / latencies.length;
-
-      cpu = p.cpuNanos();
-      long[] transfer = Load.throughput(socket, BIG_LINE, scenario);
-      double mb = transfer[0] / 1e6;
-      double cpuPerMb = (p.cpuNanos() - cpu) / 1e6 / mb;
-
-      return new Result(
-          server,
-          connects / elapsed,
-          cpuPerConnect,
-          percentile(latencies, 0.50),
-          percentile(latencies, 0.99),
-          cpuPerRoundTrip,
-          mb / (transfer[1] / 1e9),
-          cpuPerMb,
-          idleRss,
-          h.rssMiB(),
-          h.heapMiB(),
-          h.connections(),
-          h.kibPerConnection(),
-          percentile(h.latencies(), 0.50),
-          percentile(h.latencies(), 0.99),
-          h.cpuPerRoundTripMicros());
+  /**
+   * What a scenario measured of one server, summed over its slices: operations (or bytes), the time
+   * they took, the server's CPU meanwhile, and round-trip latencies (sorted once every slice is
+   * in).
+   */
+  record Tally(long count, long nanos, long cpuNanos, long[] latencies) {
+    Tally plus(Tally other) {
+      long[] merged = Arrays.copyOf(latencies, latencies.length + other.latencies.length);
+      System.arraycopy(other.latencies, 0, merged, latencies.length, other.latencies.length);
+      return new Tally(count + other.count, nanos + other.nanos, cpuNanos + other.cpuNanos, merged);
     }
+  }
+
+  /** One server's turn in a scenario, {@code nanos} long. */
+  interface Slice {
+    Tally run(ServerProcess server, long nanos) throws Exception;
+  }
+
+  /**
+   * Runs {@code slice} on every server in turn, in slices of about {@link #SLICE_NANOS}, until each
+   * has had {@code total}; each rotation starts one server further on. Every slice's tally gets the
+   * server's CPU over it.
+   */
+  static Map<ServerProcess, Tally> interleave(List<ServerProcess> fleet, long total, Slice slice)
+      throws Exception {
+    int slices = (int) Math.max(1, Math.round((double) total / SLICE_NANOS));
+    long length = total / slices;
+    Map<ServerProcess, Tally> tallies = new LinkedHashMap<>();
+    for (ServerProcess p : fleet) {
+      tallies.put(p, new Tally(0, 0, 0, new long[0]));
+    }
+    for (int k = 0; k < slices; k++) {
+      for (int i = 0; i < fleet.size(); i++) {
+        ServerProcess p = fleet.get((k + i) % fleet.size());
+        long cpu = p.cpuNanos();
+        Tally t = slice.run(p, length);
+        t = new Tally(t.count(), t.nanos(), p.cpuNanos() - cpu, t.latencies());
+        tallies.put(p, tallies.get(p).plus(t));
+      }
+    }
+    for (Tally t : tallies.values()) {
+      Arrays.sort(t.latencies());
+    }
+    return tallies;
   }
 
   /** What the server held with {@code connections} open, and its ping-pong meanwhile. */
@@ -387,9 +508,9 @@ public final class Runner {
    * Opens {@code s.held()} connections from holder processes, reads the server's RSS and heap, runs
    * the ping-pong beside them, closes them and waits for every descriptor to come back.
    */
-  static Held held(
-      String server, ServerProcess p, Path socket, Settings s, long scenario, double idleRss)
-      throws Exception {
+  static Held held(ServerProcess p, Settings s, long scenario, double idleRss) throws Exception {
+    String server = p.name;
+    Path socket = p.socket;
     int descriptors = p.descriptors();
     int held = 0;
     Held result;

@@ -77,6 +77,29 @@ class BenchmarkSmokeTest {
     assertTrue(r.connectsPerSecond() > 0 && r.p50Micros() > 0, r.toString());
   }
 
+  /** Servers of one round run side by side and take the scenarios in turns. */
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void serversOfOneRoundTakeEveryScenarioInTurns() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/gcc")),
+        "gcc is not installed: the C reference server cannot be built");
+    Settings settings =
+        new Settings(
+            List.of("c", "peercred"), 1.0, 50, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+    java.util.Map<String, Path> servers = new java.util.LinkedHashMap<>();
+    servers.put("c", Runner.buildC(dir));
+    servers.put("peercred", null);
+    java.util.Map<String, Result> results = Runner.round(servers, settings);
+    assertEquals(List.of("c", "peercred"), List.copyOf(results.keySet()));
+    for (Result r : results.values()) {
+      assertTrue(r.connectsPerSecond() > 0 && r.cpuPerConnectMicros() >= 0, r.toString());
+      assertTrue(r.p50Micros() > 0 && r.p50Micros() <= r.p99Micros(), r.toString());
+      assertTrue(r.megabytesPerSecond() > 0, r.toString());
+      assertEquals(50, r.held());
+    }
+  }
+
   @Test
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void theGoServerBuildsOfflineAndEchoes() throws Exception {
