@@ -371,31 +371,9 @@ public final class Runner {
         Load.connects(p.socket, CLIENTS, warm);
         Load.pingPong(p.socket, CLIENTS, warm);
       }
-      Map<ServerProcess, Tally> connects =
-          interleave(
-              fleet,
-              scenario,
-              (p, nanos) -> {
-                long t0 = System.nanoTime();
-                long n = Load.connects(p.socket, CLIENTS, nanos);
-                return new Tally(n, System.nanoTime() - t0, 0, new long[0]);
-              });
-      Map<ServerProcess, Tally> pingPong =
-          interleave(
-              fleet,
-              scenario,
-              (p, nanos) -> {
-                long[] latencies = Load.pingPong(p.socket, CLIENTS, nanos);
-                return new Tally(latencies.length, 0, 0, latencies);
-              });
-      Map<ServerProcess, Tally> stream =
-          interleave(
-              fleet,
-              scenario,
-              (p, nanos) -> {
-                long[] transfer = Load.throughput(p.socket, BIG_LINE, nanos);
-                return new Tally(transfer[0], transfer[1], 0, new long[0]);
-              });
+      Map<ServerProcess, Tally> connects = interleave(fleet, scenario, Runner::connectSlice);
+      Map<ServerProcess, Tally> pingPong = interleave(fleet, scenario, Runner::pingPongSlice);
+      Map<ServerProcess, Tally> stream = interleave(fleet, scenario, Runner::streamSlice);
       Map<String, Result> results = new LinkedHashMap<>();
       for (ServerProcess p : fleet) {
         Tally c = connects.get(p);
@@ -457,6 +435,25 @@ public final class Runner {
       System.arraycopy(other.latencies, 0, merged, latencies.length, other.latencies.length);
       return new Tally(count + other.count, nanos + other.nanos, cpuNanos + other.cpuNanos, merged);
     }
+  }
+
+  /** A turn of the connect scenario: connections done, in the time they took. */
+  static Tally connectSlice(ServerProcess p, long nanos) throws IOException {
+    long t0 = System.nanoTime();
+    long n = Load.connects(p.socket, CLIENTS, nanos);
+    return new Tally(n, System.nanoTime() - t0, 0, new long[0]);
+  }
+
+  /** A turn of the ping-pong: round trips and their latencies. */
+  static Tally pingPongSlice(ServerProcess p, long nanos) throws IOException {
+    long[] latencies = Load.pingPong(p.socket, CLIENTS, nanos);
+    return new Tally(latencies.length, 0, 0, latencies);
+  }
+
+  /** A turn of the stream: bytes echoed back, in the time they took. */
+  static Tally streamSlice(ServerProcess p, long nanos) throws IOException {
+    long[] transfer = Load.throughput(p.socket, BIG_LINE, nanos);
+    return new Tally(transfer[0], transfer[1], 0, new long[0]);
   }
 
   /** One server's turn in a scenario, {@code nanos} long. */

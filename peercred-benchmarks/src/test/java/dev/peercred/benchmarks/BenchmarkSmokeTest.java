@@ -65,19 +65,9 @@ class BenchmarkSmokeTest {
             + " other-benchmarks.md as a run appends them: write hand-written sections there");
   }
 
-  @Test
-  @Timeout(value = 300, unit = TimeUnit.SECONDS)
-  void theCServerBuildsAndEchoes() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.isExecutable(Path.of("/usr/bin/gcc")),
-        "gcc is not installed: the C reference server cannot be built");
-    Settings settings =
-        new Settings(List.of("c"), 0.2, 0, 1, false, "", dir.resolve("b.md"), dir, "smoke");
-    Result r = Runner.measure("c", Runner.buildC(dir), settings);
-    assertTrue(r.connectsPerSecond() > 0 && r.p50Micros() > 0, r.toString());
-  }
-
-  /** Servers of one round run side by side and take the scenarios in turns. */
+  /**
+   * The C server builds, and servers of one round run side by side, taking every scenario in turns.
+   */
   @Test
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void serversOfOneRoundTakeEveryScenarioInTurns() throws Exception {
