@@ -425,15 +425,30 @@ public final class Runner {
   }
 
   /**
-   * What a scenario measured of one server, summed over its slices: operations (or bytes), the time
-   * they took, the server's CPU meanwhile, and round-trip latencies (sorted once every slice is
-   * in).
+   * What a scenario measured of one server in one slice, or summed over its slices: operations (or
+   * bytes), the time they took, the server's CPU meanwhile, and round-trip latencies.
    */
   record Tally(long count, long nanos, long cpuNanos, long[] latencies) {
-    Tally plus(Tally other) {
-      long[] merged = Arrays.copyOf(latencies, latencies.length + other.latencies.length);
-      System.arraycopy(other.latencies, 0, merged, latencies.length, other.latencies.length);
-      return new Tally(count + other.count, nanos + other.nanos, cpuNanos + other.cpuNanos, merged);
+    /** The slices together, their latencies in one sorted array. */
+    static Tally sum(List<Tally> slices) {
+      long count = 0;
+      long nanos = 0;
+      long cpuNanos = 0;
+      int samples = 0;
+      for (Tally t : slices) {
+        count += t.count;
+        nanos += t.nanos;
+        cpuNanos += t.cpuNanos;
+        samples += t.latencies.length;
+      }
+      long[] latencies = new long[samples];
+      int at = 0;
+      for (Tally t : slices) {
+        System.arraycopy(t.latencies, 0, latencies, at, t.latencies.length);
+        at += t.latencies.length;
+      }
+      Arrays.sort(latencies);
+      return new Tally(count, nanos, cpuNanos, latencies);
     }
   }
 
@@ -470,22 +485,20 @@ public final class Runner {
       throws Exception {
     int slices = (int) Math.max(1, Math.round((double) total / SLICE_NANOS));
     long length = total / slices;
-    Map<ServerProcess, Tally> tallies = new LinkedHashMap<>();
+    Map<ServerProcess, List<Tally>> turns = new LinkedHashMap<>();
     for (ServerProcess p : fleet) {
-      tallies.put(p, new Tally(0, 0, 0, new long[0]));
+      turns.put(p, new ArrayList<>());
     }
     for (int k = 0; k < slices; k++) {
       for (int i = 0; i < fleet.size(); i++) {
         ServerProcess p = fleet.get((k + i) % fleet.size());
         long cpu = p.cpuNanos();
         Tally t = slice.run(p, length);
-        t = new Tally(t.count(), t.nanos(), p.cpuNanos() - cpu, t.latencies());
-        tallies.put(p, tallies.get(p).plus(t));
+        turns.get(p).add(new Tally(t.count(), t.nanos(), p.cpuNanos() - cpu, t.latencies()));
       }
     }
-    for (Tally t : tallies.values()) {
-      Arrays.sort(t.latencies());
-    }
+    Map<ServerProcess, Tally> tallies = new LinkedHashMap<>();
+    turns.forEach((p, list) -> tallies.put(p, Tally.sum(list)));
     return tallies;
   }
 
