@@ -102,8 +102,8 @@ final class Report {
             + " | stream MB/s | CPU ms/MB | RSS idle MiB | RSS with "
             + s.held()
             + " held MiB | KiB per held connection | heap held MiB | p50 while held µs | p99"
-            + " while held µs | CPU µs/round trip while held |\n");
-    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+            + " while held µs | CPU µs/round trip while held | warm-up s |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (var entry : results.entrySet()) {
       List<Result> r = entry.getValue();
       md.append("| ").append(NAMES.getOrDefault(entry.getKey(), entry.getKey()));
@@ -121,6 +121,12 @@ final class Report {
       cell(md, median(r, Result::heldP50Micros), 1);
       cell(md, median(r, Result::heldP99Micros), 1);
       cell(md, median(r, Result::heldCpuPerRoundTripMicros), 1);
+      cell(md, median(r, Result::warmUpSeconds), 1);
+      long growing = r.stream().filter(one -> !one.steady()).count();
+      if (growing > 0) {
+        md.append(" (RSS still growing in ").append(growing).append(" of ").append(r.size());
+        md.append(r.size() == 1 ? " round)" : " rounds)");
+      }
       md.append(" |\n");
     }
     md.append('\n');
@@ -149,8 +155,20 @@ final class Report {
             + " (`/proc/PID/fd`).\n"
             + "The held scenario runs server after server, the others idle meanwhile. Then"
             + " each server's\n"
-            + "warm-up (half a scenario each of connects and ping-pong), and the other"
-            + " scenarios in turns.\n"
+            + "warm-up: half a scenario each of connects and ping-pong, then all three in"
+            + " turn\n"
+            + "until its RSS has grown by less than "
+            + Runner.STEADY_GROWTH_MIB
+            + " MiB in the last "
+            + s.steadySeconds()
+            + " s (at most "
+            + Runner.STEADY_LIMIT
+            + " times that; the\n"
+            + "warm-up column says how long it took): a JVM enlarges its young generation over"
+            + " its first\n"
+            + "collections, and each page it allocates into for the first time costs a page"
+            + " fault. Then the\n"
+            + "other scenarios in turns.\n"
             + "CPU is the server's utime+stime from `/proc/PID/stat` (10 ms ticks) over its"
             + " slices, divided\n"
             + "by the operations done.\n\n");

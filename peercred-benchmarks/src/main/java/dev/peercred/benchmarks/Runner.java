@@ -62,12 +62,15 @@ public final class Runner {
       double heldKiBPerConnection,
       double heldP50Micros,
       double heldP99Micros,
-      double heldCpuPerRoundTripMicros) {}
+      double heldCpuPerRoundTripMicros,
+      double warmUpSeconds,
+      boolean steady) {}
 
   /** Settings of one run. */
   record Settings(
       List<String> servers,
       double seconds,
+      double steadySeconds,
       int held,
       int rounds,
       boolean jmh,
@@ -81,6 +84,8 @@ public final class Runner {
       usage: ./peercred-benchmarks/run.sh [--option value]...
         --servers LIST    which echo servers, in order (default %s)
         --seconds S       length of each scenario per server, after a warm-up (default 5)
+        --steady S        the warm-up goes on until the server's RSS has grown by less than
+                          1 MiB in S seconds, at most 12 S (default 5; 0: no such wait)
         --rounds N        how many times each server runs every scenario (default 1)
         --held N          connections held open for the memory scenario, 0 for none (default 19000)
         --jmh BOOL        run the JMH benchmarks too (default true)
@@ -110,7 +115,17 @@ public final class Runner {
   }
 
   private static final Set<String> OPTIONS =
-      Set.of("servers", "seconds", "rounds", "held", "jmh", "jmh-args", "out", "work", "command");
+      Set.of(
+          "servers",
+          "seconds",
+          "steady",
+          "rounds",
+          "held",
+          "jmh",
+          "jmh-args",
+          "out",
+          "work",
+          "command");
 
   /**
    * The settings {@code args} give; null if they ask for help.
@@ -147,6 +162,7 @@ public final class Runner {
     return new Settings(
         servers,
         number(options, "seconds", "5", Double::parseDouble, 0.1),
+        number(options, "steady", "5", Double::parseDouble, 0),
         number(options, "held", "19000", Integer::parseInt, 0),
         number(options, "rounds", "1", Integer::parseInt, 1),
         Boolean.parseBoolean(jmh),
@@ -215,7 +231,10 @@ public final class Runner {
                 + f(r.megabytesPerSecond(), 0)
                 + " MB/s, "
                 + f(r.heldKiBPerConnection(), 1)
-                + " KiB per held connection");
+                + " KiB per held connection, warmed up in "
+                + f(r.warmUpSeconds(), 1)
+                + " s"
+                + (r.steady() ? "" : " (RSS still growing)"));
       }
     }
     List<String[]> jmh = s.jmh() ? runJmh(s) : List.of();
@@ -365,11 +384,11 @@ public final class Runner {
         idleRss.put(p, idle);
         held.put(p, s.held() > 0 ? held(p, s, scenario, idle) : Held.NONE);
       }
-      // Warm-up: let the JIT compile both paths.
       long warm = Math.max(scenario / 2, 200_000_000L);
+      long steady = (long) (s.steadySeconds() * 1e9);
+      Map<ServerProcess, WarmUp> warmUps = new LinkedHashMap<>();
       for (ServerProcess p : fleet) {
-        Load.connects(p.socket, CLIENTS, warm);
-        Load.pingPong(p.socket, CLIENTS, warm);
+        warmUps.put(p, warmUp(p, warm, steady));
       }
       Map<ServerProcess, Tally> connects = interleave(fleet, scenario, Runner::connectSlice);
       Map<ServerProcess, Tally> pingPong = interleave(fleet, scenario, Runner::pingPongSlice);
@@ -399,13 +418,69 @@ public final class Runner {
                 h.kibPerConnection(),
                 percentile(h.latencies(), 0.50),
                 percentile(h.latencies(), 0.99),
-                h.cpuPerRoundTripMicros()));
+                h.cpuPerRoundTripMicros(),
+                warmUps.get(p).seconds(),
+                warmUps.get(p).steady()));
       }
       return results;
     } finally {
       for (ServerProcess p : fleet) {
         p.close();
       }
+    }
+  }
+
+  /** How long a server's warm-up took, and whether its RSS had stopped growing by then. */
+  record WarmUp(double seconds, boolean steady) {}
+
+  private record Reading(long nanos, double rssMiB) {}
+
+  /** RSS growth over the steady window below which a server counts as warmed up. */
+  static final double STEADY_GROWTH_MIB = 1.0;
+
+  /** The longest warm-up, in steady windows. */
+  static final int STEADY_LIMIT = 12;
+
+  /** The load between two RSS readings while waiting for a server to become steady. */
+  static final long WARM_UP_STEP_NANOS = 500_000_000L;
+
+  /**
+   * Warms {@code p} up: {@code minimum} each of connects and ping-pong (the JIT compiles both
+   * paths), then, unless {@code steady} is 0, steps of all three scenarios until its RSS has grown
+   * by less than {@link #STEADY_GROWTH_MIB} over the last {@code steady}, for at most {@link
+   * #STEADY_LIMIT} times {@code steady}. A JVM keeps enlarging its young generation over the first
+   * collections, and until it stops, every new page the server allocates into costs a page fault:
+   * on a VM that is tens of microseconds, a quarter of a connection's cost in the connect scenario.
+   * A server whose memory stopped growing measures what it costs in the long run.
+   */
+  static WarmUp warmUp(ServerProcess p, long minimum, long steady) throws Exception {
+    long start = System.nanoTime();
+    Load.connects(p.socket, CLIENTS, minimum);
+    Load.pingPong(p.socket, CLIENTS, minimum);
+    if (steady == 0) {
+      return new WarmUp((System.nanoTime() - start) / 1e9, true);
+    }
+    // RSS readings, oldest first: the newest one taken at least `steady` ago, and all since.
+    List<Reading> readings = new ArrayList<>();
+    long limit = start + STEADY_LIMIT * steady;
+    while (true) {
+      Reading now = new Reading(System.nanoTime(), p.rssMiB());
+      readings.add(now);
+      while (readings.size() > 1 && now.nanos() - readings.get(1).nanos() >= steady) {
+        readings.remove(0);
+      }
+      Reading then = readings.get(0);
+      double seconds = (now.nanos() - start) / 1e9;
+      if (now.nanos() - then.nanos() >= steady
+          && now.rssMiB() - then.rssMiB() < STEADY_GROWTH_MIB) {
+        return new WarmUp(seconds, true);
+      }
+      if (now.nanos() - limit >= 0) {
+        return new WarmUp(seconds, false);
+      }
+      connectSlice(p, WARM_UP_STEP_NANOS * 3 / 5);
+      pingPongSlice(p, WARM_UP_STEP_NANOS / 5);
+      streamSlice(p, WARM_UP_STEP_NANOS / 5);
     }
   }
 

@@ -25,7 +25,7 @@ class BenchmarkSmokeTest {
   void everyScenarioProducesSaneFiguresForPeercredsServer() throws Exception {
     Settings settings =
         new Settings(
-            List.of("peercred"), 0.3, 200, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+            List.of("peercred"), 0.3, 0.5, 200, 1, false, "", dir.resolve("b.md"), dir, "smoke");
     Result r = Runner.measure("peercred", null, settings);
     assertTrue(r.connectsPerSecond() > 0, r.toString());
     assertTrue(r.p50Micros() > 0 && r.p50Micros() <= r.p99Micros(), r.toString());
@@ -35,6 +35,9 @@ class BenchmarkSmokeTest {
     assertEquals(200, r.held());
     assertTrue(r.heldP50Micros() > 0, r.toString());
     assertTrue(r.heldKiBPerConnection() > 0, r.toString());
+    // At least the minimum (half a scenario each of connects and ping-pong), then the steady
+    // window, within the limit of 12 windows.
+    assertTrue(r.warmUpSeconds() >= 0.5 && r.warmUpSeconds() < 0.3 + 12 * 0.5 + 1, r.toString());
     String md =
         Report.markdown(
             settings,
@@ -76,7 +79,7 @@ class BenchmarkSmokeTest {
         "gcc is not installed: the C reference server cannot be built");
     Settings settings =
         new Settings(
-            List.of("c", "peercred"), 1.0, 50, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+            List.of("c", "peercred"), 1.0, 0, 50, 1, false, "", dir.resolve("b.md"), dir, "smoke");
     java.util.Map<String, Path> servers = new java.util.LinkedHashMap<>();
     servers.put("c", Runner.buildC(dir));
     servers.put("peercred", null);
@@ -97,7 +100,7 @@ class BenchmarkSmokeTest {
     org.junit.jupiter.api.Assumptions.assumeTrue(
         go != null, "go cannot build the Go reference server (golang-go, golang-golang-x-sys-dev)");
     Settings settings =
-        new Settings(List.of("go"), 0.2, 100, 1, false, "", dir.resolve("b.md"), dir, "smoke");
+        new Settings(List.of("go"), 0.2, 0, 100, 1, false, "", dir.resolve("b.md"), dir, "smoke");
     Result r = Runner.measure("go", go, settings);
     assertTrue(r.connectsPerSecond() > 0 && r.megabytesPerSecond() > 0, r.toString());
     assertEquals(100, r.held());

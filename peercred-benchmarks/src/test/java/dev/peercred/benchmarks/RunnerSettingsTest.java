@@ -28,10 +28,13 @@ class RunnerSettingsTest {
             "--seconds",
             "0.5",
             "--jmh",
-            "false");
+            "false",
+            "--steady",
+            "2.5");
     assertEquals(List.of("go", "peercred"), s.servers());
     assertEquals(0, s.held());
     assertEquals(0.5, s.seconds());
+    assertEquals(2.5, s.steadySeconds());
     assertFalse(s.jmh());
     assertEquals(Path.of("/tmp/x.md"), s.out());
   }
@@ -51,6 +54,7 @@ class RunnerSettingsTest {
             List.of("--seconds", "five"),
             List.of("--rounds", "0"),
             List.of("--held", "-1"),
+            List.of("--steady", "-1"),
             List.of("--servers", "go,rust"),
             List.of("--jmh", "yes"))) {
       IllegalArgumentException e =
