@@ -85,7 +85,7 @@ public final class Runner {
         --servers LIST    which echo servers, in order (default %s)
         --seconds S       length of each scenario per server, after a warm-up (default 5)
         --steady S        the warm-up goes on until the server's RSS has grown by less than
-                          1 MiB in S seconds, at most 12 S (default 5; 0: no such wait)
+                          %s MiB in S seconds, at most %d S (default 5; 0: no such wait)
         --rounds N        how many times each server runs every scenario (default 1)
         --held N          connections held open for the memory scenario, 0 for none (default 19000)
         --jmh BOOL        run the JMH benchmarks too (default true)
@@ -94,7 +94,7 @@ public final class Runner {
         --work DIR        where servers are built and logs go
         --command TEXT    the command line the report names
       """
-          .formatted(String.join(",", ALL_SERVERS));
+          .formatted(String.join(",", ALL_SERVERS), Runner.STEADY_GROWTH_MIB, Runner.STEADY_LIMIT);
 
   public static void main(String[] args) throws Exception {
     Settings settings;
