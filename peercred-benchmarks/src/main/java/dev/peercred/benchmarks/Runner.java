@@ -30,8 +30,17 @@ import java.util.function.Function;
  * </pre>
  */
 public final class Runner {
-  static final List<String> ALL_SERVERS =
+  /** The servers a run measures unless told otherwise: peercred's example and every peer. */
+  static final List<String> DEFAULT_SERVERS =
       List.of("c", "go", "jdk", "netty", "junixsocket", "peercred");
+
+  /**
+   * Every server a run may measure: the defaults, and peercred's example on a platform thread per
+   * connection ({@code peercred-threads}), which shows what the library gives a
+   * thread-per-connection server; a peercred variant, it is never counted as a peer.
+   */
+  static final List<String> ALL_SERVERS =
+      List.of("c", "go", "jdk", "netty", "junixsocket", "peercred", "peercred-threads");
 
   /** Servers that are native programs built by the runner, not Java. */
   static final List<String> NATIVE_SERVERS = List.of("c", "go");
@@ -82,7 +91,8 @@ public final class Runner {
   static final String USAGE =
       """
       usage: ./peercred-benchmarks/run.sh [--option value]...
-        --servers LIST    which echo servers, in order (default %s)
+        --servers LIST    which echo servers, in order (default %s;
+                          also known: peercred-threads)
         --seconds S       length of each scenario per server, after a warm-up (default 5)
         --steady S        the warm-up goes on until the server's RSS has grown by less than
                           %s MiB in S seconds, at most %d S (default 5; 0: no such wait)
@@ -94,7 +104,8 @@ public final class Runner {
         --work DIR        where servers are built and logs go
         --command TEXT    the command line the report names
       """
-          .formatted(String.join(",", ALL_SERVERS), Runner.STEADY_GROWTH_MIB, Runner.STEADY_LIMIT);
+          .formatted(
+              String.join(",", DEFAULT_SERVERS), Runner.STEADY_GROWTH_MIB, Runner.STEADY_LIMIT);
 
   public static void main(String[] args) throws Exception {
     Settings settings;
@@ -148,7 +159,7 @@ public final class Runner {
       options.put(name, args[i + 1]);
     }
     List<String> servers =
-        List.of(options.getOrDefault("servers", String.join(",", ALL_SERVERS)).split(","));
+        List.of(options.getOrDefault("servers", String.join(",", DEFAULT_SERVERS)).split(","));
     for (String server : servers) {
       if (!ALL_SERVERS.contains(server)) {
         throw new IllegalArgumentException(

@@ -1,6 +1,7 @@
 package dev.peercred.benchmarks;
 
 import dev.peercred.PeerCredentials;
+import dev.peercred.UnixConnection;
 import dev.peercred.examples.EchoServer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -50,7 +51,7 @@ public final class Servers {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 2) {
-      System.err.println("usage: Servers peercred|jdk|netty|junixsocket SOCKET");
+      System.err.println("usage: Servers peercred|peercred-threads|jdk|netty|junixsocket SOCKET");
       System.exit(2);
     }
     Path socket = Path.of(args[1]);
@@ -59,6 +60,7 @@ public final class Servers {
     Runnable serve =
         switch (args[0]) {
           case "peercred" -> peercred(socket);
+          case "peercred-threads" -> peercredThreads(socket);
           case "jdk" -> jdk(socket);
           case "netty" -> netty(socket, uid);
           case "junixsocket" -> junixsocket(socket, uid);
@@ -94,6 +96,35 @@ public final class Servers {
   private static Runnable peercred(Path socket) throws IOException {
     EchoServer server = EchoServer.bind(socket);
     return server::run;
+  }
+
+  /**
+   * peercred's example server on a platform thread per connection, as a thread-per-connection
+   * server (junixsocket's way here) would use peercred's sockets: the same {@link
+   * EchoServer#serve}, only the threads differ.
+   */
+  private static Runnable peercredThreads(Path socket) throws IOException {
+    EchoServer server = EchoServer.bind(socket);
+    return () -> {
+      while (true) {
+        UnixConnection connection;
+        try {
+          connection = server.listener().accept();
+        } catch (IOException e) {
+          pause();
+          continue;
+        }
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try (connection) {
+                    server.serve(connection);
+                  } catch (IOException e) {
+                    // connection ended
+                  }
+                });
+      }
+    };
   }
 
   /**
