@@ -221,11 +221,24 @@ class UnixConnectionTest {
   }
 
   @Test
-  void interruptingABlockedReaderClosesTheConnection() throws Exception {
+  void aTimeoutOfAFractionOfAMillisecondEndsAPlatformThreadsRead() throws Exception {
     try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
         UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
         UnixConnection server = listener.accept()) {
-      Background<Integer> read = Background.virtual(() -> server.inputStream().read());
+      server.setReadTimeout(Duration.ofNanos(200_000));
+      assertThrows(SocketTimeoutException.class, () -> server.inputStream().read());
+      client.outputStream().write(7);
+      assertEquals(7, server.inputStream().read());
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(booleans = {true, false})
+  void interruptingABlockedReaderClosesTheConnection(boolean virtual) throws Exception {
+    try (UnixListener listener = UnixListener.bind(dir.resolve("s.sock"));
+        UnixConnection client = UnixConnection.connect(dir.resolve("s.sock"));
+        UnixConnection server = listener.accept()) {
+      Background<Integer> read = Background.start(virtual, () -> server.inputStream().read());
       read.awaitBlockedIn(PARKED);
       read.thread().interrupt();
       assertInstanceOf(java.nio.channels.ClosedByInterruptException.class, read.failure());
