@@ -393,7 +393,9 @@ final class Report {
     double bestValue = Double.NaN;
     for (var entry : results.entrySet()) {
       String peer = entry.getKey();
-      if (peer.startsWith("peercred") || javaOnly && Runner.NATIVE_SERVERS.contains(peer)) {
+      if (peer.equals("peercred")
+          || Runner.PEERCRED_VARIANTS.contains(peer)
+          || javaOnly && Runner.NATIVE_SERVERS.contains(peer)) {
         continue;
       }
       double v = median(entry.getValue(), metric);

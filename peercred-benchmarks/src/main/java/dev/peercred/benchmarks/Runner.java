@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * Runs every reference server, each a process of its own and all at once, under the same load that
@@ -35,12 +36,15 @@ public final class Runner {
       List.of("c", "go", "jdk", "netty", "junixsocket", "peercred");
 
   /**
-   * Every server a run may measure: the defaults, and peercred's example on a platform thread per
-   * connection ({@code peercred-threads}), which shows what the library gives a
-   * thread-per-connection server; a peercred variant, it is never counted as a peer.
+   * Other ways of running peercred's example, measured only when asked for and never counted as
+   * peers: on a platform thread per connection ({@code peercred-threads}), which shows what the
+   * library gives a thread-per-connection server.
    */
+  static final List<String> PEERCRED_VARIANTS = List.of("peercred-threads");
+
+  /** Every server a run may measure: the defaults and the variants. */
   static final List<String> ALL_SERVERS =
-      List.of("c", "go", "jdk", "netty", "junixsocket", "peercred", "peercred-threads");
+      Stream.concat(DEFAULT_SERVERS.stream(), PEERCRED_VARIANTS.stream()).toList();
 
   /** Servers that are native programs built by the runner, not Java. */
   static final List<String> NATIVE_SERVERS = List.of("c", "go");
@@ -92,7 +96,7 @@ public final class Runner {
       """
       usage: ./peercred-benchmarks/run.sh [--option value]...
         --servers LIST    which echo servers, in order (default %s;
-                          also known: peercred-threads)
+                          also known: %s)
         --seconds S       length of each scenario per server, after a warm-up (default 5)
         --steady S        the warm-up goes on until the server's RSS has grown by less than
                           %s MiB in S seconds, at most %d S (default 5; 0: no such wait)
@@ -105,7 +109,10 @@ public final class Runner {
         --command TEXT    the command line the report names
       """
           .formatted(
-              String.join(",", DEFAULT_SERVERS), Runner.STEADY_GROWTH_MIB, Runner.STEADY_LIMIT);
+              String.join(",", DEFAULT_SERVERS),
+              String.join(",", PEERCRED_VARIANTS),
+              Runner.STEADY_GROWTH_MIB,
+              Runner.STEADY_LIMIT);
 
   public static void main(String[] args) throws Exception {
     Settings settings;

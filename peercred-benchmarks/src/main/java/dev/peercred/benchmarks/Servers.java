@@ -1,7 +1,6 @@
 package dev.peercred.benchmarks;
 
 import dev.peercred.PeerCredentials;
-import dev.peercred.UnixConnection;
 import dev.peercred.examples.EchoServer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -31,6 +30,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.newsclub.net.unix.AFUNIXServerSocket;
@@ -105,24 +105,40 @@ public final class Servers {
    */
   private static Runnable peercredThreads(Path socket) throws IOException {
     EchoServer server = EchoServer.bind(socket);
+    return acceptLoop(
+        server.listener()::accept,
+        Thread.ofPlatform(),
+        connection -> {
+          try (connection) {
+            server.serve(connection);
+          } catch (IOException e) {
+            // connection ended
+          }
+        });
+  }
+
+  /** Something that accepts connections: a listener's {@code accept()}. */
+  @FunctionalInterface
+  private interface Acceptor<T> {
+    T accept() throws IOException;
+  }
+
+  /**
+   * A thread-per-connection server's accept loop: each accepted connection is served on a thread of
+   * {@code threads}; a failing accept (the descriptor limit, say) is retried after a pause.
+   */
+  private static <T> Runnable acceptLoop(
+      Acceptor<T> acceptor, Thread.Builder threads, Consumer<T> serve) {
     return () -> {
       while (true) {
-        UnixConnection connection;
+        T connection;
         try {
-          connection = server.listener().accept();
+          connection = acceptor.accept();
         } catch (IOException e) {
           pause();
           continue;
         }
-        Thread.ofPlatform()
-            .start(
-                () -> {
-                  try (connection) {
-                    server.serve(connection);
-                  } catch (IOException e) {
-                    // connection ended
-                  }
-                });
+        threads.start(() -> serve.accept(connection));
       }
     };
   }
@@ -135,18 +151,7 @@ public final class Servers {
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(socket), 4096);
     String self = System.getProperty("user.name");
-    return () -> {
-      while (true) {
-        SocketChannel channel;
-        try {
-          channel = server.accept();
-        } catch (IOException e) {
-          pause();
-          continue;
-        }
-        Thread.ofVirtual().start(() -> serveJdk(channel, self));
-      }
-    };
+    return acceptLoop(server::accept, Thread.ofVirtual(), channel -> serveJdk(channel, self));
   }
 
   private static void serveJdk(SocketChannel channel, String self) {
@@ -292,18 +297,7 @@ public final class Servers {
   private static Runnable junixsocket(Path socket, long uid) throws IOException {
     AFUNIXServerSocket server = AFUNIXServerSocket.newInstance();
     server.bind(AFUNIXSocketAddress.of(new File(socket.toString())), 4096);
-    return () -> {
-      while (true) {
-        AFUNIXSocket client;
-        try {
-          client = server.accept();
-        } catch (IOException e) {
-          pause();
-          continue;
-        }
-        Thread.ofPlatform().start(() -> serveJunixsocket(client, uid));
-      }
-    };
+    return acceptLoop(server::accept, Thread.ofPlatform(), client -> serveJunixsocket(client, uid));
   }
 
   private static void serveJunixsocket(AFUNIXSocket client, long uid) {
